@@ -1,0 +1,2 @@
+export { createProgressBar, formatDuration } from './progress.js';
+export type { ProgressBar, ProgressBarOptions } from './progress.js';
