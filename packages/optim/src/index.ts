@@ -1,1 +1,10 @@
-export {};
+export type { FloatArray } from './float-array.js';
+export { crossEntropy } from './cross-entropy.js';
+export type { TargetArray } from './cross-entropy.js';
+export { DEFAULT_SGD_CONFIG, resolveSgdConfig, sgdLearningRate, sgdStep } from './sgd.js';
+export type { SgdConfig } from './sgd.js';
+export { DEFAULT_ADAMW_CONFIG, adamwStep, adamwStepSize, createAdamWState, resolveAdamWConfig } from './adamw.js';
+export type { AdamWConfig, AdamWState } from './adamw.js';
+export { DEFAULT_COSINE_SCHEDULE_CONFIG, cosineLearningRate, resolveCosineScheduleConfig } from './cosine-schedule.js';
+export type { CosineScheduleConfig } from './cosine-schedule.js';
+export { CLIP_GRADIENT_EPS, clipGradientNorm } from './clip-gradients.js';
