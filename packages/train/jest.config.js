@@ -1,3 +1,5 @@
 import { jestConfig } from '../../jest.config.base.js';
 
-export default jestConfig(import.meta.dirname);
+// The graph package's environment shares Node's typed-array constructors with the test vm, which
+// onnxruntime-node needs (see packages/graph/test/onnx-test-environment.cjs).
+export default { ...jestConfig(import.meta.dirname), testEnvironment: '<rootDir>/../graph/test/onnx-test-environment.cjs' };

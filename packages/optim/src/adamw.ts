@@ -3,7 +3,8 @@
  *   m ← β1·m + (1−β1)·g          v ← β2·v + (1−β2)·g²
  *   α_t = α·sqrt(1−β2^t)/(1−β1^t)
  *   θ ← θ − α_t·m/(sqrt(v)+ε)     then the decoupled decay  θ ← θ − α·λ·θ
- * Arithmetic is float64; results are stored back in the parameter's own precision.
+ * Arithmetic runs in the parameter's own precision: float32 parameters round after every operation
+ * (Math.fround), as a float32 torch/numpy optimizer would, so long runs do not drift from float32 references.
  */
 import { checkParamsAndGrads, checkPositiveFinite, type FloatArray } from './float-array.js';
 
@@ -76,20 +77,33 @@ export function adamwStep(
   }
   const t = ++state.step;
   const { beta1, beta2, eps, weightDecay } = config;
-  const stepSize = adamwStepSize(config, t, lr);
-  const decay = lr * weightDecay;
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) return;
+    const r = p instanceof Float32Array ? Math.fround : (x: number) => x;
+    // Scalars are worked out in float64 and rounded once, as numpy/torch do with Python-float hyperparameters.
+    const [b1, b2, oneMinusB1, oneMinusB2, e, stepSize, decay] = [
+      beta1, beta2, 1 - beta1, 1 - beta2, eps, adamwStepSize(config, t, lr), lr * weightDecay,
+    ].map(r) as [number, number, number, number, number, number, number];
     const m = state.m[i]!;
     const v = state.v[i]!;
+    if (p instanceof Float32Array) {
+      // Two loops rather than one with a rounding callback: V8 keeps each monomorphic and fast.
+      const f = Math.fround;
+      for (let j = 0; j < p.length; j++) {
+        const gj = g[j]!;
+        const mj = (m[j] = f(f(b1 * m[j]!) + f(oneMinusB1 * gj)));
+        const vj = (v[j] = f(f(b2 * v[j]!) + f(oneMinusB2 * f(gj * gj))));
+        const updated = f(p[j]! - f(f(stepSize * mj) / f(f(Math.sqrt(vj)) + e)));
+        p[j] = f(updated - f(decay * updated));
+      }
+      return;
+    }
     for (let j = 0; j < p.length; j++) {
       const gj = g[j]!;
-      const mj = beta1 * m[j]! + (1 - beta1) * gj;
-      const vj = beta2 * v[j]! + (1 - beta2) * gj * gj;
-      m[j] = mj;
-      v[j] = vj;
-      const updated = p[j]! - (stepSize * mj) / (Math.sqrt(vj) + eps);
+      const mj = (m[j] = b1 * m[j]! + oneMinusB1 * gj);
+      const vj = (v[j] = b2 * v[j]! + oneMinusB2 * gj * gj);
+      const updated = p[j]! - (stepSize * mj) / (Math.sqrt(vj) + e);
       p[j] = updated - decay * updated;
     }
   });

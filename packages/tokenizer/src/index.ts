@@ -1,1 +1,5 @@
-export {};
+export { Tokenizer } from './tokenizer.js';
+export type { TokenizerModel } from './tokenizer.js';
+export { referenceEncode } from './reference-encode.js';
+export { tokenDtype } from './encode-file.js';
+export type { EncodeFileOptions, EncodeFileProgress, TokenDtype, TokenFileSidecar } from './encode-file.js';

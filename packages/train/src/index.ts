@@ -1,1 +1,26 @@
-export {};
+export { Random } from './random.js';
+export type { RandomState } from './random.js';
+export { TokenFile, getBatch, sampleWindows, sequentialWindows, sidecarPath, splitWindows } from './token-file.js';
+export type { Batch, TokenDType, TokenFileOptions, TokenFileSidecar } from './token-file.js';
+export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
+export type { Safetensors, Tensor, TensorData, TensorDType } from './safetensors.js';
+export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+export type { CheckpointFs, CheckpointMetadata, CheckpointState, LoadCheckpointOptions, SaveCheckpointOptions } from './checkpoint.js';
+export { canonicalJson, configHash } from './config-hash.js';
+export { DEFAULT_TRAIN_CONFIG, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveTrainConfig } from './train-config.js';
+export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
+export { MetricsLog, readMetrics } from './metrics.js';
+export type { MetricsRecord } from './metrics.js';
+export { renderLossCurveSvg, writeLossCurve } from './loss-curve.js';
+export { DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, resolveGenerateOptions } from './generate.js';
+export type { GenerateOptions, NextTokenModel } from './generate.js';
+export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
+export type { ArtifactManifest, BuildArtifactsResult, TensorInfo } from './artifacts.js';
+export {
+  adamwUpdate, buildEvalGraph, buildInferGraph, buildTrainStepGraph, clipByGlobalNorm, meanCrossEntropy, momentName, updatedName,
+} from './train-step.js';
+export type { OptimizerSettings, TrainStepShape } from './train-step.js';
+export { InferenceModel, TrainingSession } from './training-session.js';
+export type { StepsResult, TrainingState } from './training-session.js';
+export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, train } from './train.js';
+export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';

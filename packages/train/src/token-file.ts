@@ -99,6 +99,8 @@ export class TokenFile {
   }
 
   /** Reads `count` tokens starting at token `start` into `out` (as numbers), checking each id against the vocabulary. */
+  read(start: number, count: number): Int32Array;
+  read<A extends Int32Array | BigInt64Array>(start: number, count: number, out: A, outOffset?: number): A;
   read(start: number, count: number, out: Int32Array | BigInt64Array = new Int32Array(count), outOffset = 0): Int32Array | BigInt64Array {
     if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(count) || count < 0 || start + count > this.length) {
       throw new Error(`${this.path}: cannot read tokens [${start}, ${start + count}) of a file with ${this.length} tokens`);

@@ -1,12 +1,81 @@
+/**
+ * cs336 train: config file + overrides → train() with a progress bar. Ctrl-C (SIGINT) or SIGTERM
+ * saves a checkpoint and exits 0; --resume continues from the run directory's checkpoint.
+ */
+import { parseArgs } from 'node:util';
+import { applyOverrides, readRunConfigFile, train, type TrainConfig } from '@cs336/train';
 import type { Command } from '../command.js';
+import { UsageError } from '../command.js';
+import { createProgressBar, type ProgressBar } from '../progress.js';
 
-// Placeholder until the command lands; replaced by its implementation.
+const USAGE = `cs336 train --config cfg.json [--device cpu|cuda] [--resume] [--k N] [--<field> VALUE ...]
+
+  --config FILE     JSON: { "model": { vocabSize, contextLength, dModel, ... }, trainData, validationData, runDir, steps, ... }
+  --device D        cpu (default) or cuda
+  --resume          continue from <runDir>/checkpoint.safetensors
+  --k N             optimizer steps fused into one ONNX Runtime call
+  --<field> VALUE   override any train field (kebab or camel case: --lr 1e-3 --steps 200 --batch-size 8 --run-dir runs/x)
+                    or model field (--model.dModel 256); each override is printed`;
+
+/** Splits argv into the known flags and `--field value` overrides (parseArgs' tokens pair them up). */
+export function parseTrainArgs(argv: string[]): { config?: string; resume: boolean; overrides: Record<string, string> } {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, resume: { type: 'boolean', default: false } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const overrides: Record<string, string> = {};
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument "${token.value}"\nusage: ${USAGE}`);
+    if (token.kind !== 'option' || token.name === 'config' || token.name === 'resume') continue;
+    let value = token.value;
+    if (value === undefined) {
+      const next = tokens[i + 1];
+      if (next?.kind !== 'positional') throw new UsageError(`--${token.name} needs a value`);
+      value = next.value;
+      i++;
+    }
+    overrides[token.name] = value;
+  }
+  const config = typeof values.config === 'string' ? values.config : undefined;
+  return { ...(config !== undefined ? { config } : {}), resume: values.resume === true, overrides };
+}
+
 export const trainCommand: Command = {
   name: 'train',
-  summary: '(not built yet)',
-  usage: 'cs336 train',
-  async run() {
-    console.error('cs336 train: not built yet');
-    return 1;
+  summary: 'train a Transformer LM on token files (ONNX Runtime, resumable checkpoints)',
+  usage: USAGE,
+  async run(argv) {
+    const args = parseTrainArgs(argv);
+    const file = args.config ? readRunConfigFile(args.config) : { model: {}, train: {} };
+    let resolved: ReturnType<typeof applyOverrides>;
+    try {
+      resolved = applyOverrides(file.train, file.model, args.overrides);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    for (const change of resolved.changes) console.error(`override ${change.field}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`);
+    if (!resolved.train.trainData) throw new UsageError(`no training data: set "trainData" in the config or pass --train-data FILE\nusage: ${USAGE}`);
+
+    let bar: ProgressBar | undefined;
+    let startStep = 0;
+    const result = await train({ model: resolved.model, train: resolved.train as Partial<TrainConfig>, resume: args.resume }, {
+      log: (line) => console.error(line),
+      handleSignals: true,
+      onStart: (info) => {
+        startStep = info.step;
+        bar = createProgressBar({ label: 'train', total: info.steps - info.step, unit: 'steps' });
+      },
+      onProgress: (p) => {
+        bar?.update(p.step - startStep, { step: p.step, loss: p.loss.toFixed(4), 'tok/s': Math.round(p.tokensPerSecond), lr: p.lr.toExponential(2) });
+      },
+    });
+    bar?.finish(result.finalTrainLoss !== undefined ? { loss: result.finalTrainLoss.toFixed(4) } : {});
+    const summary = [`step ${result.step}`, result.finalTrainLoss !== undefined ? `train loss ${result.finalTrainLoss.toFixed(4)}` : '', result.finalValLoss !== undefined ? `validation loss ${result.finalValLoss.toFixed(4)}` : ''];
+    console.log(`${result.interrupted ? 'interrupted' : 'done'}: ${summary.filter(Boolean).join(', ')}; checkpoint ${result.checkpoint}; metrics ${result.metricsFile}`);
+    return 0;
   },
 };

@@ -1,0 +1,105 @@
+/**
+ * Pre-token counting and the chunk cuts that make it parallel. A chunk is cut only where the
+ * special-token split and the GPT-2 pre-token split of the whole text both have a boundary, so
+ * counting chunks separately and summing gives exactly the counts of the whole text.
+ */
+import { forEachPretoken, isWhitespaceCodeUnit } from './pretokenize.js';
+
+/** Pre-token → number of occurrences. */
+export type PretokenCounts = Map<string, number>;
+
+/** Adds the pre-tokens of `text` (no special tokens in it) to `counts`. */
+export function countPretokens(text: string, counts: PretokenCounts): void {
+  forEachPretoken(text, (start, end) => {
+    const pretoken = text.slice(start, end);
+    const count = counts.get(pretoken);
+    if (count !== undefined) counts.set(pretoken, count + 1);
+    else counts.set(detach(pretoken), 1);
+  });
+}
+
+/**
+ * A copy of `s` that does not point into a larger string. V8 represents a slice of 13+ chars as
+ * a view of its parent, so one long pre-token kept as a map key would keep its whole multi-MB
+ * chunk alive. Concatenating and re-slicing forces a fresh flat copy (only for new keys: rare).
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
+/**
+ * Adds the pre-tokens of `chunk` to `counts`, skipping special tokens (they never merge) and
+ * pre-tokenizing the text between them separately. `specialPattern` is from `specialTokenPattern`,
+ * or null when there are no special tokens.
+ */
+export function countChunk(chunk: string, specialPattern: RegExp | null, counts: PretokenCounts): void {
+  if (specialPattern === null) {
+    countPretokens(chunk, counts);
+    return;
+  }
+  const re = new RegExp(specialPattern.source, 'g');
+  let last = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(chunk)) !== null) {
+    if (m.index > last) countPretokens(chunk.slice(last, m.index), counts);
+    last = m.index + m[0].length;
+  }
+  if (last < chunk.length) countPretokens(chunk.slice(last), counts);
+}
+
+/**
+ * The last position of `text` (the unread rest of a stream, which may go on) where it can be cut
+ * without changing the counts, or 0 when there is none yet. Two kinds of cut qualify:
+ * - the end of a special-token match (splitting on specials happens first);
+ * - a whitespace code unit right after a non-whitespace one: no GPT-2 pre-token spans such a
+ *   point (an optional prefix is only ever a space *before* a word), and neither side's split
+ *   depends on the other.
+ * Only positions at least `maxSpecialLength` from the end count, so that no special token can be
+ * straddling the cut or still be completed by text not yet read.
+ */
+export function findChunkCut(text: string, specialPattern: RegExp | null, maxSpecialLength: number): number {
+  const limit = text.length - Math.max(1, maxSpecialLength);
+  if (limit <= 0) return 0;
+  // Special matches are found left to right from position 0 (a known boundary), as the
+  // longest-first split does; a match starting at or before `limit` is final.
+  let lastSpecialEnd = 0;
+  if (specialPattern !== null) {
+    const re = new RegExp(specialPattern.source, 'g');
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null && m.index <= limit) lastSpecialEnd = m.index + m[0].length;
+  }
+  for (let p = limit; p > lastSpecialEnd; p--) {
+    if (isWhitespaceCodeUnit(text.charCodeAt(p)) && !isWhitespaceCodeUnit(text.charCodeAt(p - 1))) return p;
+  }
+  return lastSpecialEnd;
+}
+
+/** Counts packed for a cheap hand-off between threads: keys joined, with their lengths. */
+export interface PackedCounts {
+  keys: string;
+  lengths: Uint32Array;
+  counts: Float64Array;
+}
+
+export function packCounts(counts: PretokenCounts): PackedCounts {
+  const keys: string[] = [];
+  const lengths = new Uint32Array(counts.size);
+  const values = new Float64Array(counts.size);
+  let i = 0;
+  for (const [key, count] of counts) {
+    keys.push(key);
+    lengths[i] = key.length;
+    values[i++] = count;
+  }
+  return { keys: keys.join(''), lengths, counts: values };
+}
+
+/** Adds packed counts into `into`. */
+export function addPackedCounts(into: PretokenCounts, packed: PackedCounts): void {
+  let offset = 0;
+  for (let i = 0; i < packed.lengths.length; i++) {
+    const key = packed.keys.slice(offset, offset + packed.lengths[i]!);
+    offset += packed.lengths[i]!;
+    into.set(key, (into.get(key) ?? 0) + packed.counts[i]!);
+  }
+}

@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import fc from 'fast-check';
+import { GPT2_PATTERN, forEachPretoken, pretokenize, splitOnSpecialTokens, specialTokenPattern } from './pretokenize.js';
+import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+
+/** The independent reference: the GPT-2 RegExp run with exec in a loop. */
+function regexSpans(text: string): [number, number][] {
+  const re = new RegExp(GPT2_PATTERN.source, GPT2_PATTERN.flags);
+  const spans: [number, number][] = [];
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) spans.push([m.index, m.index + m[0].length]);
+  return spans;
+}
+
+function scannerSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  forEachPretoken(text, (s, e) => spans.push([s, e]));
+  return spans;
+}
+
+// Characters where the pattern's alternatives interact: spaces of several kinds, apostrophes and
+// contraction letters (both cases), digits from several scripts, letters and marks, emoji and other
+// astral code points (letters and numbers too), lone surrogates, punctuation.
+const TRICKY = [
+  ' ', ' ', ' ', '\n', '\r\n', '\t', '\u000b', '\f', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u2028', '\u1680',
+  "'", "'", "'s", "'S", "'t", "'ll", "'LL", "'ve", "'re", "'d", "'m", "'x", '’',
+  'a', 'Z', 'é', 'ß', 'ж', '中', '\u0301', 'ـ', 'ǅ',
+  '0', '7', '٣', '१', '²', '½', 'Ⅻ',
+  '😀', '👍🏽', '𝐀', '𝟘', '𠀋', '𐍈', '\ud800', '\udfff', '\udc00a',
+  '.', ',', '!', '-', '_', '$', '€', '<|endoftext|>', '\u0000', '\u200b',
+];
+const trickyString = fc.array(fc.constantFrom(...TRICKY), { maxLength: 40 }).map((parts) => parts.join(''));
+const mixedString = fc.oneof(trickyString, fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 30 }));
+
+describe('forEachPretoken', () => {
+  it('matches the GPT-2 RegExp on random strings biased to tricky characters', () => {
+    fc.assert(fc.property(mixedString, (text) => {
+      expect(scannerSpans(text)).toEqual(regexSpans(text));
+    }), { numRuns: 3000 });
+  });
+
+  it('matches the GPT-2 RegExp on every BMP code point between spaces and letters', () => {
+    // Each code unit in three contexts, so every class-table entry is exercised once.
+    const parts: string[] = [];
+    for (let c = 0; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c);
+      parts.push(` ${ch}a${ch}  ${ch}1'${ch}`);
+    }
+    const text = parts.join('');
+    expect(scannerSpans(text)).toEqual(regexSpans(text));
+  });
+
+  it('handles the whitespace back-off rule and contractions', () => {
+    expect(pretokenize("Hi  there,\n\n  it's 42   ")).toEqual(['Hi', ' ', ' there', ',', '\n\n ', ' it', "'s", ' 42', '   ']);
+    expect(pretokenize("DON'T don't")).toEqual(['DON', "'", 'T', ' don', "'t"]);
+    expect(pretokenize('')).toEqual([]);
+  });
+});
+
+describeWithFixtures('forEachPretoken on real text', () => {
+  it.each(['corpus.en', 'tinystories_sample.txt', 'german.txt', 'address.txt'])('matches the RegExp on %s', (name) => {
+    const text = fs.readFileSync(fixturePath(name), 'utf8');
+    expect(scannerSpans(text)).toEqual(regexSpans(text));
+  });
+});
+
+describe('splitOnSpecialTokens', () => {
+  it('prefers the longest special token where two overlap', () => {
+    const pieces = splitOnSpecialTokens('a<|e|><|e|>b<|e|>', ['<|e|>', '<|e|><|e|>']);
+    expect(pieces).toEqual([
+      { text: 'a', special: false },
+      { text: '<|e|><|e|>', special: true },
+      { text: 'b', special: false },
+      { text: '<|e|>', special: true },
+    ]);
+  });
+
+  it('rejects an empty special token instead of matching everywhere', () => {
+    expect(() => specialTokenPattern(['<|endoftext|>', ''])).toThrow(/non-empty/);
+  });
+});

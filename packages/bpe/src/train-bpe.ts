@@ -1,0 +1,259 @@
+/**
+ * The fast byte-level BPE trainer, with the CS336 semantics (see reference-bpe.ts for the slow,
+ * obvious version it is tested against). Training runs in numbered steps:
+ *   1. validate the config;
+ *   2. stream the input and count pre-tokens on worker threads (parallel-count.ts);
+ *   3. turn each distinct pre-token into a word of byte symbols, weighted by its count;
+ *   4. count adjacent pairs once, with an index pair → words containing it, and heap them;
+ *   5. merge: pop the best pair (merge-order.ts), rewrite only the words that contain it,
+ *      adjusting pair counts around each occurrence, and push the pairs the merge created;
+ *   6. lay out the vocab: special tokens, the 256 bytes, then one token per merge.
+ */
+import os from 'node:os';
+import { countInput } from './parallel-count.js';
+import type { PretokenCounts } from './count-pretokens.js';
+import { compareMergeCandidates } from './merge-order.js';
+import { PairHeap } from './pair-heap.js';
+import type { BpeModel } from './reference-bpe.js';
+
+export type { BpeModel } from './reference-bpe.js';
+
+export type BpeProgress =
+  | { phase: 'pretokenize'; bytesDone: number; bytesTotal: number | undefined }
+  | { phase: 'merge'; mergesDone: number; mergesTotal: number };
+
+export interface TrainBpeConfig {
+  /** Final vocabulary size, counting the 256 bytes and the special tokens. */
+  vocabSize: number;
+  /** Added to the vocab first (ids 0..); never merged; the text is split on them before pre-tokenization. */
+  specialTokens: readonly string[];
+  /** Counting threads; 0 counts on the calling thread. Default: one per core. */
+  workers: number;
+  /** Chunk size handed to a worker, in UTF-16 code units. 1M keeps workers busy and memory low. */
+  chunkChars: number;
+}
+
+export const DEFAULT_TRAIN_BPE_CONFIG: Readonly<TrainBpeConfig> = Object.freeze({
+  vocabSize: 10_000,
+  specialTokens: Object.freeze(['<|endoftext|>']),
+  workers: Math.max(1, os.availableParallelism()),
+  chunkChars: 1 << 20,
+});
+
+/** Fills defaults and checks every field; throws naming the bad value and the fix. */
+export function resolveTrainBpeConfig(partial: Partial<TrainBpeConfig>): Readonly<TrainBpeConfig> {
+  const config = { ...DEFAULT_TRAIN_BPE_CONFIG, ...dropUndefined(partial) };
+  const specials = config.specialTokens;
+  if (!Array.isArray(specials) || specials.some((t) => typeof t !== 'string' || t.length === 0)) {
+    throw new Error(`trainBpe: specialTokens must be an array of non-empty strings; got ${JSON.stringify(specials)}`);
+  }
+  const seen = new Set<string>();
+  for (const token of specials) {
+    if (seen.has(token)) throw new Error(`trainBpe: special token ${JSON.stringify(token)} is listed twice; list each special token once`);
+    seen.add(token);
+  }
+  const minimum = 256 + specials.length;
+  if (!Number.isInteger(config.vocabSize) || config.vocabSize < minimum) {
+    throw new Error(`trainBpe: vocabSize ${config.vocabSize} is too small: it must be an integer ≥ 256 bytes + ${specials.length} special token(s) = ${minimum}`);
+  }
+  if (!Number.isInteger(config.workers) || config.workers < 0) {
+    throw new Error(`trainBpe: workers must be an integer ≥ 0 (0 = count on this thread); got ${config.workers}`);
+  }
+  if (!Number.isInteger(config.chunkChars) || config.chunkChars < 1) {
+    throw new Error(`trainBpe: chunkChars must be a positive integer; got ${config.chunkChars}`);
+  }
+  return Object.freeze({ ...config, specialTokens: Object.freeze([...specials]) });
+}
+
+function dropUndefined<T extends object>(partial: T): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export interface TrainBpeOptions extends Partial<TrainBpeConfig> {
+  /** A path to a UTF-8 text file (invalid bytes decode to U+FFFD), or the text as string pieces. */
+  input: string | AsyncIterable<string>;
+  vocabSize: number;
+  onProgress?: (progress: BpeProgress) => void;
+}
+
+export async function trainBpe(options: TrainBpeOptions): Promise<BpeModel> {
+  // 1. Config.
+  const { input, onProgress, ...partial } = options;
+  const config = resolveTrainBpeConfig(partial);
+  if (typeof input !== 'string' && (input === null || typeof input !== 'object' || !(Symbol.asyncIterator in input))) {
+    throw new Error('trainBpe: input must be a file path or an AsyncIterable<string>');
+  }
+
+  // 2. Pre-token counts.
+  const { counts, bytes } = await countInput(input, {
+    specialTokens: config.specialTokens,
+    workers: config.workers,
+    chunkChars: config.chunkChars,
+    onBytes: (bytesDone, bytesTotal) => onProgress?.({ phase: 'pretokenize', bytesDone, bytesTotal }),
+  });
+  if (bytes === 0) {
+    throw new Error(`trainBpe: the input ${typeof input === 'string' ? JSON.stringify(input) + ' ' : ''}is empty; BPE needs some text to learn merges from`);
+  }
+
+  // 3–5. Merges over byte symbols 0..255; merge i creates symbol 256 + i.
+  const mergeTotal = config.vocabSize - 256 - config.specialTokens.length;
+  const tokenBytes = learnMerges(buildWords(counts), mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal }));
+
+  // 6. Vocab and merges in order.
+  const vocab = new Map<number, Uint8Array>();
+  const encoder = new TextEncoder();
+  for (const token of config.specialTokens) vocab.set(vocab.size, encoder.encode(token));
+  for (const token of tokenBytes.symbols) vocab.set(vocab.size, token);
+  return { vocab, merges: tokenBytes.merges };
+}
+
+/** Distinct pre-tokens as words of byte symbols, stored back to back. */
+interface Words {
+  symbols: Int32Array;
+  start: Int32Array;
+  length: Int32Array;
+  count: Float64Array;
+}
+
+// 3. One word per distinct pre-token of two bytes or more (a single byte has no pair to merge).
+function buildWords(counts: PretokenCounts): Words {
+  const keys: string[] = [];
+  let total = 0;
+  for (const key of counts.keys()) {
+    const n = Buffer.byteLength(key, 'utf8');
+    if (n < 2) continue;
+    keys.push(key);
+    total += n;
+  }
+  const symbols = new Int32Array(total);
+  const start = new Int32Array(keys.length);
+  const length = new Int32Array(keys.length);
+  const count = new Float64Array(keys.length);
+  const scratch = Buffer.alloc(1 << 16);
+  let offset = 0;
+  keys.forEach((key, w) => {
+    const encoded = key.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(key, 'utf8')) : Buffer.from(key, 'utf8');
+    start[w] = offset;
+    length[w] = encoded.length;
+    count[w] = counts.get(key)!;
+    for (let i = 0; i < encoded.length; i++) symbols[offset++] = encoded[i]!;
+  });
+  return { symbols, start, length, count };
+}
+
+function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: number) => void): { symbols: Uint8Array[]; merges: [Uint8Array, Uint8Array][] } {
+  const { symbols, start, length, count } = words;
+  const symbolBytes: Uint8Array[] = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
+  const merges: [Uint8Array, Uint8Array][] = [];
+  // A pair (a, b) of symbols is the number a * base + b: cheap to hash, exact below 2^53.
+  const base = 256 + mergeTotal;
+  const pairCount = new Map<number, number>();
+  const pairWords = new Map<number, number[]>();
+
+  // 4. Initial pair counts and the pair → words index (each word listed once per pair).
+  const addWordToPair = (key: number, w: number) => {
+    const list = pairWords.get(key);
+    if (list === undefined) pairWords.set(key, [w]);
+    else if (list[list.length - 1] !== w) list.push(w);
+  };
+  for (let w = 0; w < start.length; w++) {
+    const s = start[w]!;
+    for (let i = s; i < s + length[w]! - 1; i++) {
+      const key = symbols[i]! * base + symbols[i + 1]!;
+      pairCount.set(key, (pairCount.get(key) ?? 0) + count[w]!);
+      addWordToPair(key, w);
+    }
+  }
+  const heap = new PairHeap((keyA, countA, keyB, countB) => {
+    if (countA !== countB) return countA - countB;
+    const leftA = Math.floor(keyA / base);
+    const leftB = Math.floor(keyB / base);
+    return compareMergeCandidates(countA, symbolBytes[leftA]!, symbolBytes[keyA - leftA * base]!, countB, symbolBytes[leftB]!, symbolBytes[keyB - leftB * base]!);
+  });
+  for (const [key, c] of pairCount) heap.push(key, c);
+
+  // 5. Merge loop.
+  const visited = new Int32Array(start.length); // merge number + 1 that last rewrote each word
+  const progressEvery = Math.max(1, Math.floor(mergeTotal / 200));
+  for (let m = 0; m < mergeTotal; m++) {
+    // Pop until the top entry's count is live; stale entries go back with their live count.
+    let best = -1;
+    while (heap.size > 0) {
+      const key = heap.peekKey();
+      const stored = heap.peekCount();
+      const live = pairCount.get(key) ?? 0;
+      heap.pop();
+      if (live === stored) {
+        best = key;
+        break;
+      }
+      if (live > 0) heap.push(key, live);
+    }
+    if (best < 0) {
+      onMerge(m); // no pair left anywhere: every word is one token
+      break;
+    }
+
+    const a = Math.floor(best / base);
+    const b = best - a * base;
+    const merged = 256 + m;
+    const left = symbolBytes[a]!;
+    const right = symbolBytes[b]!;
+    const mergedBytes = new Uint8Array(left.length + right.length);
+    mergedBytes.set(left);
+    mergedBytes.set(right, left.length);
+    symbolBytes.push(mergedBytes);
+    merges.push([left, right]);
+
+    const created = new Set<number>();
+    const adjust = (key: number, delta: number) => {
+      if (key !== best) pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
+    };
+    const gain = (key: number, delta: number, w: number) => {
+      pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
+      addWordToPair(key, w);
+      created.add(key);
+    };
+    for (const w of pairWords.get(best) ?? []) {
+      if (visited[w] === m + 1) continue;
+      visited[w] = m + 1;
+      const s = start[w]!;
+      const end = s + length[w]!;
+      const c = count[w]!;
+      // Rewrite in place, left to right (`write` never passes `read`, and the symbol at read - 1
+      // is still the original one whenever an occurrence is found).
+      let write = s;
+      let read = s;
+      while (read < end) {
+        if (read + 1 < end && symbols[read] === a && symbols[read + 1] === b) {
+          if (write > s) {
+            adjust(symbols[read - 1]! * base + a, -c); // old (x, a)
+            gain(symbols[write - 1]! * base + merged, c, w); // new (x', merged); x' is merged after a repeat
+          }
+          if (read + 2 < end) {
+            const y = symbols[read + 2]!;
+            // When another occurrence follows directly, its own left-side update handles (b, a).
+            const repeat = y === a && read + 3 < end && symbols[read + 3] === b;
+            if (!repeat) {
+              adjust(b * base + y, -c);
+              gain(merged * base + y, c, w);
+            }
+          }
+          symbols[write++] = merged;
+          read += 2;
+        } else {
+          symbols[write++] = symbols[read++]!;
+        }
+      }
+      length[w] = write - s;
+    }
+    pairCount.delete(best);
+    pairWords.delete(best);
+    for (const key of created) {
+      const c = pairCount.get(key)!;
+      if (c > 0) heap.push(key, c);
+    }
+    if ((m + 1) % progressEvery === 0 || m + 1 === mergeTotal) onMerge(m + 1);
+  }
+  return { symbols: symbolBytes, merges };
+}

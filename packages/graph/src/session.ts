@@ -1,0 +1,175 @@
+/**
+ * A thin, typed layer over onnxruntime-node's InferenceSession.
+ *
+ * It checks feeds before ORT sees them (missing, unused, wrong dtype or rank → an error naming the
+ * input), wraps typed arrays without copying, and on `device: 'cuda'` checks for the CUDA provider
+ * libraries first, so a missing install is reported with the command that fixes it rather than as
+ * a native load failure.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { GraphBuilder } from './graph-builder.js';
+import type { DType, Dim, HostTensor, TypedArray } from './value.js';
+import { DTYPES, elementCount, formatShape } from './value.js';
+
+export type Device = 'cpu' | 'cuda';
+export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface SessionOptions {
+  /** Execution provider. Default 'cpu'. */
+  device?: Device;
+  /** Intra-op threads; default lets ORT choose (one per physical core). */
+  threads?: number;
+  /** ORT graph optimization level. Default 'all'. */
+  optimizationLevel?: OptimizationLevel;
+  /** Where ORT writes the model after its optimizations (to inspect fusions). */
+  optimizedModelPath?: string;
+}
+
+export const DEFAULT_SESSION_OPTIONS: Readonly<Required<Omit<SessionOptions, 'threads' | 'optimizedModelPath'>>> = Object.freeze({
+  device: 'cpu',
+  optimizationLevel: 'all',
+});
+
+/** What a graph input expects: dtype and (partly symbolic) shape. */
+export interface InputSignature {
+  name: string;
+  dtype: DType;
+  shape: readonly Dim[];
+}
+
+export const CUDA_PROVIDER_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9';
+export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'] as const;
+
+/** Folder holding onnxruntime-node's native binding and libonnxruntime.so.1 for this platform. */
+export function onnxruntimeBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('onnxruntime-node'); // <pkg>/dist/index.js
+  return path.join(path.dirname(path.dirname(entry)), 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/**
+ * Throws a message naming the missing CUDA provider files and the command that installs them, or
+ * returns when they are present.
+ */
+export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()): void {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`device 'cuda' is only wired up for linux-x64 here (this is ${process.platform}-${process.arch}); use device 'cpu'`);
+  }
+  const missing = CUDA_PROVIDER_FILES.filter((file) => !fs.existsSync(path.join(binaryDir, file)));
+  if (missing.length === 0) return;
+  const fix = [
+    `tmp=$(mktemp -d) && cd "$tmp" && npm pack ${CUDA_PROVIDER_PACKAGE}`,
+    `tar xzf *.tgz`,
+    `find package -name 'libonnxruntime_providers_*.so' -exec cp {} '${binaryDir}/' \\;`,
+  ].join(' && ');
+  throw new Error(
+    `device 'cuda' needs the ONNX Runtime CUDA execution provider, but ${missing.join(' and ')} ` +
+      `${missing.length > 1 ? 'are' : 'is'} missing from ${binaryDir} (they must sit next to libonnxruntime.so.1). ` +
+      `onnxruntime-node ships the CPU provider only. Fix: ${fix} ` +
+      `(the provider also needs CUDA 12 and cuDNN 9 libraries on the library path). Or use device: 'cpu'.`,
+  );
+}
+
+function isDType(type: string): type is DType {
+  return (DTYPES as readonly string[]).includes(type);
+}
+
+export class Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputs: readonly InputSignature[];
+  private readonly inputByName: ReadonlyMap<string, InputSignature>;
+
+  private constructor(private readonly session: ort.InferenceSession) {
+    this.inputNames = session.inputNames;
+    this.outputNames = session.outputNames;
+    this.inputs = session.inputMetadata.map((meta) => {
+      const type = meta.isTensor ? meta.type : 'unknown';
+      if (!isDType(type)) throw new Error(`Session: input "${meta.name}" has element type ${type}, which @cs336/graph does not support`);
+      return { name: meta.name, dtype: type, shape: meta.isTensor ? meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) : [] };
+    });
+    this.inputByName = new Map(this.inputs.map((s) => [s.name, s]));
+  }
+
+  static async create(model: Uint8Array | GraphBuilder, options: SessionOptions = {}): Promise<Session> {
+    const device = options.device ?? DEFAULT_SESSION_OPTIONS.device;
+    if (device !== 'cpu' && device !== 'cuda') throw new Error(`Session.create: device '${String(device)}' is not supported; use 'cpu' or 'cuda'`);
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+      throw new Error(`Session.create: threads ${options.threads} must be a positive integer`);
+    }
+    if (device === 'cuda') assertCudaProviderInstalled();
+    const bytes = model instanceof GraphBuilder ? model.toModel() : model;
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [device],
+      graphOptimizationLevel: options.optimizationLevel ?? DEFAULT_SESSION_OPTIONS.optimizationLevel,
+    };
+    if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
+    if (options.optimizedModelPath) sessionOptions.optimizedModelFilePath = options.optimizedModelPath;
+    return new Session(await ort.InferenceSession.create(bytes, sessionOptions));
+  }
+
+  /** Runs the model. `fetches` defaults to every output; results are keyed by output name. */
+  async run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputByName.has(name)) {
+        throw new Error(`Session.run: feed "${name}" is not an input of this model; inputs are ${this.inputNames.join(', ')}`);
+      }
+    }
+    for (const signature of this.inputs) {
+      const tensor = feeds[signature.name];
+      if (!tensor) {
+        throw new Error(`Session.run: missing feed "${signature.name}" (${signature.dtype}${formatShape(signature.shape)})`);
+      }
+      checkFeed(signature, tensor);
+      ortFeeds[signature.name] = new ort.Tensor(tensor.dtype, tensor.data as ort.Tensor.DataType, tensor.dims);
+    }
+    if (fetches) {
+      for (const name of fetches) {
+        if (!this.outputNames.includes(name)) throw new Error(`Session.run: fetch "${name}" is not an output; outputs are ${this.outputNames.join(', ')}`);
+      }
+    }
+    const results = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
+    const out: Record<string, HostTensor> = {};
+    for (const [name, tensor] of Object.entries(results)) {
+      if (!isDType(tensor.type)) throw new Error(`Session.run: output "${name}" has element type ${tensor.type}, which @cs336/graph does not support`);
+      out[name] = { dtype: tensor.type, dims: tensor.dims, data: tensor.data as TypedArray };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function checkFeed(signature: InputSignature, tensor: HostTensor): void {
+  const where = `Session.run: feed "${signature.name}"`;
+  if (tensor.dtype !== signature.dtype) {
+    throw new Error(`${where} is ${tensor.dtype} but the input is ${signature.dtype}${formatShape(signature.shape)}; convert the data`);
+  }
+  if (tensor.dims.length !== signature.shape.length) {
+    throw new Error(`${where} has shape ${formatShape(tensor.dims)} but the input is ${signature.dtype}${formatShape(signature.shape)} (rank differs)`);
+  }
+  signature.shape.forEach((d, i) => {
+    if (typeof d === 'number' && tensor.dims[i] !== d) {
+      throw new Error(`${where} has shape ${formatShape(tensor.dims)} but the input is ${formatShape(signature.shape)} (dim ${i} must be ${d})`);
+    }
+  });
+  if (tensor.data.length !== elementCount(tensor.dims)) {
+    throw new Error(`${where}: data has ${tensor.data.length} elements but dims ${formatShape(tensor.dims)} need ${elementCount(tensor.dims)}`);
+  }
+}
+
+/** Builds a session for `g`, runs it once with `feeds`, releases it, and returns every output. */
+export async function runGraph(g: GraphBuilder, feeds: Record<string, HostTensor>, options?: SessionOptions): Promise<Record<string, HostTensor>> {
+  const session = await Session.create(g, options);
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Resource accounting for the Transformer LM, following the handout's `transformer_accounting` and
+ * `adamwAccounting` problems. B batch, T sequence length, d dModel, h heads, L layers, V vocab, dFf FFN width.
+ *
+ * FLOPs count matrix multiplies only (2·m·n·p for an (m×n)·(n×p) product), as the handout does:
+ *   per layer  q/k/v projections 3·2Td², QKᵀ 2T²d, scores·V 2T²d, output projection 2Td², FFN 2·2T·d·dFf
+ *   once       LM head 2TdV
+ * The backward pass costs twice the forward (one product for the input gradient, one for the weight gradient).
+ *
+ * Memory (bytes = elements × bytesPerElement, float32 by default):
+ *   parameters P, gradients P, AdamW state 2P (m and v),
+ *   activations per the handout's list — per layer: two RMSNorm outputs 2BTd, q/k/v 3BTd, QKᵀ BhT², softmax BhT²,
+ *   weighted values BTd, output projection BTd, W1 BT·dFf, GELU BT·dFf, W2 BTd; then final RMSNorm BTd,
+ *   logits BTV and cross-entropy (softmax) BTV.
+ */
+import { parameterCount, transformerParameters } from './parameters.js';
+import { resolveTransformerConfig, type TransformerConfig } from './transformer-config.js';
+
+/** GPT-2 shapes from the handout (vocab 50,257, context 1,024, dFf = 4·dModel). */
+export const GPT2_PRESETS = Object.freeze({
+  small: Object.freeze({ vocabSize: 50_257, contextLength: 1024, numLayers: 12, dModel: 768, numHeads: 12, dFf: 3072 }),
+  medium: Object.freeze({ vocabSize: 50_257, contextLength: 1024, numLayers: 24, dModel: 1024, numHeads: 16, dFf: 4096 }),
+  large: Object.freeze({ vocabSize: 50_257, contextLength: 1024, numLayers: 36, dModel: 1280, numHeads: 20, dFf: 5120 }),
+  xl: Object.freeze({ vocabSize: 50_257, contextLength: 1024, numLayers: 48, dModel: 1600, numHeads: 25, dFf: 6400 }),
+});
+export type Gpt2Preset = keyof typeof GPT2_PRESETS;
+
+export interface AccountingBatch {
+  batchSize: number;
+  /** Defaults to config.contextLength. */
+  seqLen?: number;
+  /** 4 for float32 (default). */
+  bytesPerElement?: number;
+}
+
+/** Matrix-multiply FLOPs of one forward pass over one sequence of seqLen tokens, by component. */
+export interface ForwardFlops {
+  qkvProjections: number;
+  attentionScores: number;
+  attentionValues: number;
+  outputProjection: number;
+  feedForward: number;
+  lmHead: number;
+  total: number;
+}
+
+export interface Accounting {
+  parameters: { total: number; embeddings: number; perLayer: number; layers: number; finalNorm: number; lmHead: number };
+  /** Forward FLOPs for one sequence (seqLen tokens). */
+  forwardFlopsPerSequence: ForwardFlops;
+  flopsPerToken: { forward: number; backward: number; trainingStep: number };
+  memoryBytes: { parameters: number; gradients: number; optimizerState: number; activations: number; total: number };
+  /** Activation elements (before bytesPerElement). */
+  activationElements: number;
+}
+
+export function accounting(configInput: Partial<TransformerConfig>, batch: AccountingBatch): Accounting {
+  const config = resolveTransformerConfig(configInput);
+  const { vocabSize: V, dModel: d, numLayers: L, numHeads: h, dFf } = config;
+  const T = batch.seqLen ?? config.contextLength;
+  const B = batch.batchSize;
+  const bytes = batch.bytesPerElement ?? 4;
+  if (!Number.isInteger(B) || B < 1) throw new Error(`accounting: batchSize must be a positive integer, got ${B}`);
+  if (!Number.isInteger(T) || T < 1 || T > config.contextLength) {
+    throw new Error(`accounting: seqLen must be an integer in [1, contextLength ${config.contextLength}], got ${T}`);
+  }
+
+  const specs = transformerParameters(config);
+  const countOf = (test: (name: string) => boolean): number => parameterCount(specs.filter((s) => test(s.name)));
+  const total = parameterCount(specs);
+  const layers = countOf((n) => n.startsWith('layers.'));
+  const parameters = {
+    total,
+    embeddings: countOf((n) => n.endsWith('_embeddings.weight')),
+    perLayer: layers / L,
+    layers,
+    finalNorm: countOf((n) => n === 'ln_final.weight'),
+    lmHead: countOf((n) => n === 'lm_head.weight'),
+  };
+
+  const flops: Omit<ForwardFlops, 'total'> = {
+    qkvProjections: L * 3 * 2 * T * d * d,
+    attentionScores: L * 2 * T * T * d,
+    attentionValues: L * 2 * T * T * d,
+    outputProjection: L * 2 * T * d * d,
+    feedForward: L * 2 * 2 * T * d * dFf,
+    lmHead: 2 * T * d * V,
+  };
+  const forwardFlopsPerSequence = { ...flops, total: Object.values(flops).reduce((a, b) => a + b, 0) };
+  const forward = forwardFlopsPerSequence.total / T;
+
+  const perLayerActivations = B * T * (8 * d + 2 * dFf) + 2 * B * h * T * T;
+  const activationElements = L * perLayerActivations + B * T * d + 2 * B * T * V;
+  const memoryBytes = {
+    parameters: bytes * total,
+    gradients: bytes * total,
+    optimizerState: bytes * 2 * total,
+    activations: bytes * activationElements,
+    total: bytes * (4 * total + activationElements),
+  };
+  return {
+    parameters,
+    forwardFlopsPerSequence,
+    flopsPerToken: { forward, backward: 2 * forward, trainingStep: 3 * forward },
+    memoryBytes,
+    activationElements,
+  };
+}

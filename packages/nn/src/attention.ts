@@ -1,0 +1,65 @@
+/**
+ * Scaled dot-product attention and causal multi-head self-attention (Vaswani et al. 2017, CS336 §3.5).
+ * Shapes: B batch, T sequence, h heads, dk = dModel/h. Mask convention (the course's): true = masked OUT.
+ */
+import {
+  cast, concat, constantOfShape, div, hostTensor, matMul, reshape, shapeTensor, slice, squeeze, transpose, trilu, where,
+  type Dim, type Value,
+} from '@cs336/graph';
+import { maybeDropout, type ForwardOptions } from './forward-options.js';
+import { linear } from './linear.js';
+import { causalMask } from './reference-transformer.js';
+import { softmax } from './softmax.js';
+
+export interface AttentionOptions extends ForwardOptions {
+  /** Dropout on the attention probabilities (training only). */
+  attnPdrop?: number;
+}
+
+/**
+ * softmax(Q Kᵀ / √dk, masked positions −∞) V.
+ * q (..., Tq, dk), k (..., Tk, dk), v (..., Tk, dv); mask bool broadcastable to (..., Tq, Tk), true = masked out.
+ */
+export function scaledDotProductAttention(q: Value, k: Value, v: Value, mask?: Value, options: AttentionOptions = {}): Value {
+  const dk = q.shape[q.shape.length - 1];
+  if (typeof dk !== 'number') throw new Error(`scaledDotProductAttention: the key size (last dim of q ${q.name}) must be static, got '${dk}'`);
+  if (mask && mask.dtype !== 'bool') throw new Error(`scaledDotProductAttention: mask must be bool (true = masked out), got ${mask.dtype}; cast it with cast(mask, 'bool')`);
+  const rank = k.shape.length;
+  const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+  let scores = div(matMul(q, transpose(k, perm)), Math.sqrt(dk)); // (..., Tq, Tk)
+  if (mask) scores = where(mask, -Infinity, scores);
+  const probabilities = maybeDropout(softmax(scores, -1), options.attnPdrop ?? 0, options);
+  return matMul(probabilities, v); // (..., Tq, dv)
+}
+
+/** The (T, T) causal mask for sequences shaped like x (B, T, ...): true above the diagonal. */
+export function causalMaskFor(x: Value): Value {
+  const t: Dim = x.shape[1]!;
+  if (typeof t === 'number') return x.graph.constant(hostTensor('bool', [t, t], causalMask(t)));
+  const ones = constantOfShape(shapeTensor(x.graph, [t, t], [x]), 1, 'int64');
+  return cast(trilu(ones, true, 1), 'bool');
+}
+
+export interface AttentionWeights {
+  /** Each (dModel, dModel); rows h·dk … (h+1)·dk − 1 belong to head h. */
+  q: Value;
+  k: Value;
+  v: Value;
+  output: Value;
+}
+
+/** Causal multi-head self-attention: x (B, T, dModel) → (B, T, dModel). */
+export function multiHeadSelfAttention(x: Value, weights: AttentionWeights, numHeads: number, options: AttentionOptions = {}): Value {
+  const dModel = x.shape[2];
+  if (typeof dModel !== 'number' || dModel % numHeads !== 0) {
+    throw new Error(`multiHeadSelfAttention: dModel (${String(dModel)}) must be a static multiple of numHeads (${numHeads})`);
+  }
+  const dk = dModel / numHeads;
+  // One fused projection, then split: (B, T, 3·dModel) → (3, B, h, T, dk).
+  const qkv = linear(x, concat([weights.q, weights.k, weights.v], 0));
+  const heads = transpose(reshape(qkv, [0, 0, 3, numHeads, dk]), [2, 0, 3, 1, 4]);
+  const [q, k, v] = [0, 1, 2].map((i) => squeeze(slice(heads, [i], [i + 1], [0]), [0])) as [Value, Value, Value]; // (B, h, T, dk)
+  const attended = scaledDotProductAttention(q, k, v, causalMaskFor(x), options); // (B, h, T, dk)
+  const merged = reshape(transpose(attended, [0, 2, 1, 3]), [0, 0, dModel]); // (B, T, dModel)
+  return linear(merged, weights.output);
+}

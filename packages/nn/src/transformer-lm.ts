@@ -1,0 +1,28 @@
+/**
+ * The Transformer LM (CS336 §3.1, read it next to nanoGPT's GPT.forward): token + learned absolute position
+ * embeddings, dropout, L blocks, final RMSNorm, LM head (optionally tied to the token embeddings).
+ */
+import { add, shape, type Value } from '@cs336/graph';
+import { embedding } from './embedding.js';
+import { maybeDropout, type ForwardOptions } from './forward-options.js';
+import { linear } from './linear.js';
+import { layerWeights, requireWeight, type ParameterValues } from './parameter-values.js';
+import { rmsNorm } from './rms-norm.js';
+import { sliceRows } from './slice-rows.js';
+import { transformerBlock } from './transformer-block.js';
+import type { TransformerConfig } from './transformer-config.js';
+
+/** ids (B, T) int64 → logits (B, T, V). `weights` holds the parameters by state-dict name. */
+export function transformerLm(ids: Value, weights: ParameterValues, config: TransformerConfig, options: ForwardOptions = {}): Value {
+  const w = (name: string): Value => requireWeight(weights, name, 'transformerLm');
+  const t = ids.shape[1];
+  if (typeof t === 'number' && t > config.contextLength) {
+    throw new Error(`transformerLm: sequence length ${t} exceeds contextLength ${config.contextLength}; truncate the input or raise contextLength`);
+  }
+  const tokens = embedding(ids, w('token_embeddings.weight')); // (B, T, d)
+  const positions = sliceRows(w('position_embeddings.weight'), typeof t === 'number' ? t : shape(ids, 1, 2), t); // (T, d)
+  let x = maybeDropout(add(tokens, positions), config.residualPdrop, options);
+  for (let i = 0; i < config.numLayers; i++) x = transformerBlock(x, layerWeights(weights, i), config, options);
+  if (config.norm !== 'none') x = rmsNorm(x, w('ln_final.weight'), config.rmsNormEps);
+  return linear(x, w(config.tieEmbeddings ? 'token_embeddings.weight' : 'lm_head.weight')); // (B, T, V)
+}

@@ -1,0 +1,143 @@
+/**
+ * Single-thread encode speed on GPT-2's vocab, side by side with the npm BPE encoders, after checking
+ * that all of them give identical ids; encodeFile speed with 1 and 2 workers; and the streaming
+ * memory bound (≥ 100 MB through encodeIterable in a child process). Prints one JSON object.
+ *
+ *   pnpm --filter @cs336/tokenizer build && pnpm --filter @cs336/tokenizer bench
+ *   BENCH_QUICK=1 ... for a faster, rougher run.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/gpt2';
+import { getEncoding } from 'js-tiktoken';
+import { get_encoding } from 'tiktoken';
+import { fixturePath, sharedDataDir } from '../../../test-support/fixtures.js';
+import { Tokenizer } from '../dist/index.js';
+
+const SPECIAL = '<|endoftext|>';
+const quick = process.env.BENCH_QUICK === '1';
+const runs = quick ? 2 : 5;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+type Encoder = (text: string) => ArrayLike<number>;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** MB/s of `encode` on `text`: one warm-up, then the median and best of `runs` timed runs. */
+function measure(encode: Encoder, text: string) {
+  const megabytes = Buffer.byteLength(text) / 1e6;
+  let start = performance.now();
+  encode(text);
+  const coldSeconds = (performance.now() - start) / 1000;
+  const rates: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    start = performance.now();
+    encode(text);
+    rates.push(megabytes / ((performance.now() - start) / 1000));
+  }
+  return { mbPerSecond: Number(median(rates).toFixed(2)), bestMbPerSecond: Number(Math.max(...rates).toFixed(2)), coldMbPerSecond: Number((megabytes / coldSeconds).toFixed(2)) };
+}
+
+function sameIds(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+async function main() {
+  const ours = await Tokenizer.fromFiles(fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), [SPECIAL]);
+  const jsTiktoken = getEncoding('gpt2');
+  const wasm = get_encoding('gpt2');
+  const encoders: Record<string, Encoder> = {
+    '@cs336/tokenizer': (text) => ours.encode(text),
+    'js-tiktoken@1.0.21': (text) => jsTiktoken.encode(text, [SPECIAL]),
+    // gpt-tokenizer 4.0.0's gpt2 encoding ignores allowedSpecial for <|endoftext|> (it encodes it as
+    // text), so it is given the text between specials and the special's id (50256) is put between.
+    'gpt-tokenizer@4.0.0': (text) => {
+      const ids: number[] = [];
+      text.split(SPECIAL).forEach((segment, i) => {
+        if (i > 0) ids.push(50256);
+        for (const id of gptTokenizerEncode(segment)) ids.push(id);
+      });
+      return ids;
+    },
+    'tiktoken@1.0.22 (wasm)': (text) => wasm.encode(text, [SPECIAL]),
+  };
+
+  const corpora = [
+    { name: 'gutenberg-children/valid.txt', file: path.join(sharedDataDir(), 'gutenberg-children', 'valid.txt') },
+    { name: 'tinystories/v1-valid-head.txt', file: path.join(sharedDataDir(), 'tinystories', 'v1-valid-head.txt') },
+  ];
+  const results = [];
+  for (const corpus of corpora) {
+    const text = fs.readFileSync(corpus.file, 'utf8');
+    const expected = ours.encode(text);
+    for (const [name, encode] of Object.entries(encoders)) {
+      if (!sameIds(encode(text), expected)) throw new Error(`${name} gives different ids from @cs336/tokenizer on ${corpus.name}; not timing it`);
+    }
+    const speeds: Record<string, ReturnType<typeof measure>> = {};
+    for (const [name, encode] of Object.entries(encoders)) speeds[name] = measure(encode, text);
+    const base = speeds['@cs336/tokenizer']!.mbPerSecond;
+    const ratios = Object.fromEntries(Object.entries(speeds).filter(([name]) => name !== '@cs336/tokenizer').map(([name, s]) => [name, Number((base / s.mbPerSecond).toFixed(2))]));
+    results.push({ corpus: corpus.name, bytes: Buffer.byteLength(text), tokens: expected.length, idsIdentical: true, speeds, oursOverOthers: ratios });
+  }
+  wasm.free();
+
+  // encodeFile: the first 24 MB of gutenberg train (whole lines), with 1 and 2 worker threads.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-bench-'));
+  const encodeFileResults: Record<string, number> = {};
+  try {
+    const input = path.join(dir, 'input.txt');
+    const fd = fs.openSync(path.join(sharedDataDir(), 'gutenberg-children', 'train.txt'), 'r');
+    const head = Buffer.alloc(quick ? 8e6 : 24e6);
+    fs.readSync(fd, head, 0, head.length, 0);
+    fs.closeSync(fd);
+    fs.writeFileSync(input, head.subarray(0, head.lastIndexOf(10) + 1));
+    const bytes = fs.statSync(input).size;
+    let reference: Buffer | undefined;
+    for (const workers of [1, 2]) {
+      const rates: number[] = [];
+      for (let i = 0; i < (quick ? 1 : 3); i++) {
+        const start = performance.now();
+        await ours.encodeFile(input, path.join(dir, `out-${workers}.bin`), { workers });
+        rates.push(bytes / 1e6 / ((performance.now() - start) / 1000));
+      }
+      const written = fs.readFileSync(path.join(dir, `out-${workers}.bin`));
+      if (reference && !reference.equals(written)) throw new Error(`encodeFile with ${workers} workers wrote different ids than with 1`);
+      reference = written;
+      encodeFileResults[`workers=${workers} MB/s`] = Number(median(rates).toFixed(2));
+    }
+    encodeFileResults['speedup 2 vs 1'] = Number((encodeFileResults['workers=2 MB/s']! / encodeFileResults['workers=1 MB/s']!).toFixed(2));
+    encodeFileResults['input MB'] = Number((bytes / 1e6).toFixed(1));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  // Memory: a fresh process streams ≥ 100 MB of generated text through encodeIterable.
+  const child = spawnSync(process.execPath, [path.join(here, 'encode-iterable-memory.mjs'), String(quick ? 100 : 128)], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`memory child failed: ${child.stderr}`);
+  const memory = JSON.parse(child.stdout) as { megabytes: number; rssGrowthMB: number };
+
+  console.log(
+    JSON.stringify(
+      {
+        machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+        note: 'single thread unless stated; median of timed runs after one warm-up; measured on a shared machine under load',
+        encode: results,
+        encodeFile: encodeFileResults,
+        encodeIterableMemory: { ...memory, boundMB: 32, withinBound: memory.rssGrowthMB <= 32 },
+      },
+      null,
+      2,
+    ),
+  );
+  if (memory.rssGrowthMB > 32) process.exitCode = 1;
+}
+
+await main();

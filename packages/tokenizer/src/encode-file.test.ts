@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeWithSharedData, fixturePath, sharedDataDir } from '../../../test-support/fixtures.js';
+import type { EncodeFileProgress } from './encode-file.js';
+import { Tokenizer } from './tokenizer.js';
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'encode-file-'));
+
+function readIds(file: string, dtype: 'uint16' | 'uint32'): number[] {
+  const bytes = fs.readFileSync(file);
+  const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return [...(dtype === 'uint16' ? new Uint16Array(copy) : new Uint32Array(copy))];
+}
+
+/** Byte tokens, a few merges, and `extra` filler tokens to push the vocab past a size. */
+function smallModel(extra = 0) {
+  const vocab = new Map<number, Uint8Array>();
+  for (let b = 0; b < 256; b++) vocab.set(b, Uint8Array.of(b));
+  const merges: [Uint8Array, Uint8Array][] = [];
+  for (const [left, right] of [['t', 'h'], ['th', 'e'], [' ', 'c'], [' c', 'a'], [' ca', 't']] as const) {
+    merges.push([utf8(left), utf8(right)]);
+    vocab.set(vocab.size, utf8(left + right));
+  }
+  for (let i = 0; i < extra; i++) vocab.set(vocab.size, Uint8Array.of(1, (i >> 16) & 255, (i >> 8) & 255, i & 255));
+  return { vocab, merges };
+}
+
+describe('encodeFile', () => {
+  // Specials with whitespace inside, so a block boundary must dodge them, and multi-byte text.
+  const specials = ['<|a b|>', '<|a b|> <|a b|>'];
+  const text = Array.from({ length: 900 }, (_, i) => `the cat ${i} héllo<|a b|>${i % 7 === 0 ? ' <|a b|> ' : ''}\n  🙃 cat\n`).join('');
+
+  it.each([0, 2])('with %i workers writes the ids of one encode() and a sidecar', async (workers) => {
+    const { vocab, merges } = smallModel();
+    const tokenizer = new Tokenizer(vocab, merges, specials);
+    const dir = tempDir();
+    const input = path.join(dir, 'input.txt');
+    fs.writeFileSync(input, text);
+    const output = path.join(dir, 'out.bin');
+    const progress: EncodeFileProgress[] = [];
+    const sidecar = await tokenizer.encodeFile(input, output, { workers, chunkBytes: 1024, onProgress: (p) => progress.push(p) });
+
+    const expected = tokenizer.encode(text);
+    expect(readIds(output, 'uint16')).toEqual(expected);
+    expect(JSON.parse(fs.readFileSync(`${output}.json`, 'utf8'))).toEqual({
+      format: 'cs336-tokens',
+      dtype: 'uint16',
+      count: expected.length,
+      vocabSize: tokenizer.vocabSize,
+      tokenizerHash: tokenizer.hash(),
+      source: input,
+    });
+    expect(sidecar.count).toBe(expected.length);
+    expect(progress.length).toBeGreaterThan(10);
+    expect(progress.at(-1)).toEqual({ bytesDone: Buffer.byteLength(text), bytesTotal: Buffer.byteLength(text), tokens: expected.length });
+    expect(fs.readdirSync(dir).sort()).toEqual(['input.txt', 'out.bin', 'out.bin.json']);
+  });
+
+  it('writes uint32 when ids exceed 65535', async () => {
+    const { vocab, merges } = smallModel(70_000);
+    const tokenizer = new Tokenizer(vocab, merges, ['<|end|>']);
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'in.txt'), 'the cat<|end|> the\n');
+    const sidecar = await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers: 0 });
+    expect(sidecar.dtype).toBe('uint32');
+    expect(readIds(path.join(dir, 'out.bin'), 'uint32')).toEqual(tokenizer.encode('the cat<|end|> the\n'));
+    expect(Math.max(...readIds(path.join(dir, 'out.bin'), 'uint32'))).toBeGreaterThan(65535);
+  });
+
+  it('fails cleanly on a missing input, leaving nothing behind', async () => {
+    const { vocab, merges } = smallModel();
+    const dir = tempDir();
+    await expect(new Tokenizer(vocab, merges).encodeFile(path.join(dir, 'missing.txt'), path.join(dir, 'out.bin'), { workers: 0 })).rejects.toThrow(/cannot read .*missing\.txt \(ENOENT\)/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('rejects bad options', async () => {
+    const { vocab, merges } = smallModel();
+    const tokenizer = new Tokenizer(vocab, merges);
+    await expect(tokenizer.encodeFile('a', 'b', { workers: -1 })).rejects.toThrow(/workers is -1/);
+    await expect(tokenizer.encodeFile('a', 'b', { chunkBytes: 10 })).rejects.toThrow(/chunkBytes is 10/);
+  });
+});
+
+describeWithSharedData('encodeFile on real text with GPT-2', () => {
+  it('2 workers and small blocks give the ids of a single encode', async () => {
+    const tokenizer = await Tokenizer.fromFiles(fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), ['<|endoftext|>']);
+    const source = fs.readFileSync(path.join(sharedDataDir(), 'gutenberg-children', 'valid.txt'), 'utf8').slice(0, 400_000);
+    const text = source.replace(/\n\n/g, (m, offset: number) => (offset % 5 === 0 ? '<|endoftext|>' : m));
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'in.txt'), text);
+    await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers: 2, chunkBytes: 8192 });
+    expect(readIds(path.join(dir, 'out.bin'), 'uint16')).toEqual(tokenizer.encode(text));
+  });
+});

@@ -1,0 +1,194 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+import { referenceEncode } from './reference-encode.js';
+import { Tokenizer } from './tokenizer.js';
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** 256 byte tokens plus merges over "the cat": a model small enough to reason about by hand. */
+function smallModel() {
+  const vocab = new Map<number, Uint8Array>();
+  for (let b = 0; b < 256; b++) vocab.set(b, Uint8Array.of(b));
+  const merges: [Uint8Array, Uint8Array][] = [];
+  const add = (left: string, right: string) => {
+    merges.push([utf8(left), utf8(right)]);
+    vocab.set(vocab.size, utf8(left + right));
+  };
+  add('t', 'h');
+  add('th', 'e');
+  add(' ', 'c');
+  add(' c', 'a');
+  add(' ca', 't');
+  add('a', 'a');
+  return { vocab, merges };
+}
+
+describe('Tokenizer on a small model', () => {
+  const { vocab, merges } = smallModel();
+  const tokenizer = new Tokenizer(vocab, merges, ['<|eot|>', '<|eot|><|eot|>']);
+
+  it('applies merges in rank order within pre-tokens', () => {
+    expect(tokenizer.encode('the cat')).toEqual([257, 260]);
+    expect(tokenizer.encode('aaa')).toEqual([261, 97]); // leftmost pair first
+  });
+
+  it('equals the reference encoder on random text over the model alphabet', () => {
+    const text = fc.string({ unit: fc.constantFrom('t', 'h', 'e', ' ', 'c', 'a', 'é', '\n', '<|eot|>', '<|eo'), maxLength: 80 });
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(tokenizer.encode(s)).toEqual(referenceEncode(s, vocab, merges, ['<|eot|>', '<|eot|><|eot|>']));
+      }),
+    );
+  });
+
+  it('gives a special token missing from the vocab the next id; the longest special wins', () => {
+    expect(tokenizer.vocabSize).toBe(vocab.size + 2);
+    expect(tokenizer.specialTokenId('<|eot|>')).toBe(vocab.size);
+    expect(tokenizer.encode('a<|eot|><|eot|><|eot|>')).toEqual([97, vocab.size + 1, vocab.size]);
+    expect(tokenizer.decode([vocab.size + 1])).toBe('<|eot|><|eot|>');
+  });
+
+  it('encodeIterable never cuts through a special token that contains whitespace', () => {
+    const specials = ['<|a b|>', 'c\n\n<sep>', '<|a b|> c'];
+    const spaced = new Tokenizer(vocab, merges, specials);
+    const text = 'the cat<|a b|> c\n\n<sep>the <|a b|>x c\n\n<sep> aa<|a b|>  cat';
+    const expected = referenceEncode(text, vocab, merges, specials);
+    expect(spaced.encode(text)).toEqual(expected);
+    for (let k = 0; k <= text.length; k++) {
+      for (let j = k; j <= text.length; j += 7) {
+        expect([...spaced.encodeIterable([text.slice(0, k), text.slice(k, j), text.slice(j)])]).toEqual(expected);
+      }
+    }
+  });
+
+  it('never produces a special token from ordinary text', () => {
+    const plain = new Tokenizer(vocab, merges);
+    expect(plain.encode('<|eot|>')).not.toContain(vocab.size);
+    expect(plain.encode('<|eot|>').length).toBeGreaterThan(1);
+  });
+
+  it('encodes lone surrogates as the bytes of U+FFFD', () => {
+    const lone = 'a\ud800b\udc00 \ud83d';
+    expect(tokenizer.encode(lone)).toEqual(tokenizer.encode('a\ufffdb\ufffd \ufffd'));
+    expect(tokenizer.decodeBytes(tokenizer.encode(lone))).toEqual(new TextEncoder().encode(lone));
+  });
+
+  it('decodes malformed UTF-8 to U+FFFD and keeps a leading byte-order mark', () => {
+    expect(tokenizer.decode([0xe2, 0x82, 97])).toBe('\ufffda');
+    expect(tokenizer.decode(tokenizer.encode('\ufeffhi'))).toBe('\ufeffhi');
+  });
+
+  it('has a hash that changes with the merges and the special tokens', () => {
+    const again = new Tokenizer(vocab, merges, ['<|eot|>', '<|eot|><|eot|>']);
+    expect(again.hash()).toBe(tokenizer.hash());
+    expect(tokenizer.hash()).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Tokenizer(vocab, merges.slice(0, -1), ['<|eot|>', '<|eot|><|eot|>']).hash()).not.toBe(tokenizer.hash());
+    expect(new Tokenizer(vocab, merges, ['<|eot|>']).hash()).not.toBe(tokenizer.hash());
+  });
+});
+
+describe('Tokenizer bad input', () => {
+  const { vocab, merges } = smallModel();
+
+  it('rejects unknown ids in decode, naming the id and its index', () => {
+    const tokenizer = new Tokenizer(vocab, merges);
+    expect(() => tokenizer.decode([97, 99999])).toThrow(/id 99999 at index 1 is not in the vocabulary \(ids are 0\.\.261\)/);
+    expect(() => tokenizer.decode([1.5])).toThrow(/id 1.5 at index 0/);
+    expect(() => tokenizer.decodeBytes([-1])).toThrow(/id -1/);
+  });
+
+  it('rejects merges whose tokens or result are not in the vocab', () => {
+    expect(() => new Tokenizer(vocab, [...merges, [utf8('xyz'), utf8('a')]])).toThrow(/merge 6 \("xyz" \+ "a"\) refers to "xyz", which is not in the vocab/);
+    expect(() => new Tokenizer(vocab, [...merges, [utf8('x'), utf8('y')]])).toThrow(/merge 6 \("x" \+ "y"\) refers to "xy"/);
+  });
+
+  it('rejects an empty special token and a vocab without every byte', () => {
+    expect(() => new Tokenizer(vocab, merges, [''])).toThrow(/special token "" is empty/);
+    const partial = new Map(vocab);
+    partial.delete(0x41);
+    expect(() => new Tokenizer(partial, [])).toThrow(/no token for byte 0x41/);
+  });
+
+  it('rejects non-string input to encode and bad chunks in encodeIterable', async () => {
+    const tokenizer = new Tokenizer(vocab, merges);
+    expect(() => tokenizer.encode(42 as unknown as string)).toThrow(/expected a string, got number/);
+    expect(() => [...tokenizer.encodeIterable(['a', 7 as unknown as string])]).toThrow(/chunk 1 is number/);
+    expect(() => tokenizer.encodeIterable(null as unknown as string[])).toThrow(/expected an iterable/);
+    const collect = async () => {
+      for await (const _ of tokenizer.encodeIterable(Readable.from([{ x: 1 }], { objectMode: true }))) void _;
+    };
+    await expect(collect()).rejects.toThrow(/chunk 0 is object/);
+  });
+
+  it('names the file and line of a malformed vocab or merges file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-'));
+    fs.writeFileSync(path.join(dir, 'vocab.json'), '{\n"a": 0,\n"b": "one"\n}');
+    fs.writeFileSync(path.join(dir, 'merges.txt'), 'a b\n');
+    await expect(Tokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'))).rejects.toThrow(/vocab\.json:3: token "b" has id "one"/);
+    fs.writeFileSync(path.join(dir, 'vocab.json'), '{"a": 0}');
+    fs.writeFileSync(path.join(dir, 'merges.txt'), 'a b\na b c\n');
+    await expect(Tokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'))).rejects.toThrow(/merges\.txt:2: expected "left right"/);
+  });
+});
+
+describeWithFixtures('Tokenizer with GPT-2 files', () => {
+  let gpt2: Tokenizer;
+  let sample: string;
+  beforeAll(async () => {
+    gpt2 = await Tokenizer.fromFiles(fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), ['<|endoftext|>']);
+    sample = fs.readFileSync(fixturePath('tinystories_sample.txt'), 'utf8').slice(0, 700) + ' 🙃 über  \n\n  end<|endoftext|>x <|endoftext|><|endoftext|> y\t\t z';
+  });
+
+  it('round-trips any well-formed string', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (s) => {
+        expect(gpt2.decode(gpt2.encode(s))).toBe(s);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodeIterable gives encode()\'s ids for a two-chunk split at every offset', () => {
+    const expected = gpt2.encode(sample);
+    for (let k = 0; k <= sample.length; k++) {
+      expect([...gpt2.encodeIterable([sample.slice(0, k), sample.slice(k)])]).toEqual(expected);
+    }
+  });
+
+  it('encodeIterable gives encode()\'s ids for random multi-chunk splits', () => {
+    const expected = gpt2.encode(sample);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: sample.length }), { maxLength: 40 }), (offsets) => {
+        const cuts = [0, ...offsets.sort((a, b) => a - b), sample.length];
+        const chunks = cuts.slice(1).map((end, i) => sample.slice(cuts[i], end));
+        expect([...gpt2.encodeIterable(chunks)]).toEqual(expected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('async encodeIterable over UTF-8 bytes split at every byte offset gives the same ids', async () => {
+    const text = sample.slice(600);
+    const bytes = utf8(text);
+    const expected = gpt2.encode(text);
+    for (let k = 0; k <= bytes.length; k++) {
+      const ids: number[] = [];
+      for await (const id of gpt2.encodeIterable(Readable.from([bytes.slice(0, k), bytes.slice(k)]))) ids.push(id);
+      expect(ids).toEqual(expected);
+    }
+  });
+
+  it('loads the same model from a tokenizer.json', async () => {
+    const { formatTokenizerJson } = await import('@cs336/bpe');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-')), 'tokenizer.json');
+    const model = gpt2.toModel();
+    fs.writeFileSync(file, formatTokenizerJson(model.vocab, model.merges, model.specialTokens));
+    const fromJson = await Tokenizer.fromTokenizerJson(file);
+    expect(fromJson.hash()).toBe(gpt2.hash());
+    expect(fromJson.encode(sample)).toEqual(gpt2.encode(sample));
+  });
+});

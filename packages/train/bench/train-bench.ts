@@ -1,0 +1,90 @@
+/**
+ * Training throughput on this machine's CPU, printed as JSON:
+ *  - peak: the ORT MatMul rate (a large square MatMul built with @cs336/graph, same thread count),
+ *  - per config: tokens/s, achieved FLOP/s (handout matmul accounting, training step = 3× forward),
+ *    MFU = achieved / peak, and the share of wall time spent outside Session.run (host work:
+ *    batch sampling, feeding and copying parameters back).
+ * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GraphBuilder, Session, matMul, type HostTensor } from '@cs336/graph';
+import { accounting, initParameters, resolveTransformerConfig, type TransformerConfig } from '@cs336/nn';
+import { Random, TrainingSession, buildArtifacts } from '@cs336/train';
+
+const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+
+async function matMulPeak(n: number): Promise<number> {
+  const g = new GraphBuilder('peak');
+  const a = g.input('a', 'float32', [n, n]);
+  const b = g.input('b', 'float32', [n, n]);
+  g.output(matMul(a, b), 'c');
+  const session = await Session.create(g, { threads });
+  const random = Random.seeded(1);
+  const fill = (): HostTensor => ({ dtype: 'float32', dims: [n, n], data: Float32Array.from({ length: n * n }, () => random.nextFloat() - 0.5) });
+  const feeds = { a: fill(), b: fill() };
+  await session.run(feeds); // warm-up
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    await session.run(feeds);
+    best = Math.min(best, (performance.now() - start) / 1000);
+  }
+  await session.release();
+  return (2 * n ** 3) / best;
+}
+
+interface BenchConfig { name: string; model: Partial<TransformerConfig>; batchSize: number; k: number }
+
+async function benchConfig(config: BenchConfig, peak: number) {
+  const model = resolveTransformerConfig(config.model);
+  const T = model.contextLength;
+  const B = config.batchSize;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-bench-'));
+  try {
+    const buildStart = performance.now();
+    const artifacts = buildArtifacts(dir, { model, batchSize: B, contextLength: T }, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
+    const buildSeconds = (performance.now() - buildStart) / 1000;
+    const state = TrainingSession.freshState(initParameters(model, { seed: 0 }), artifacts.manifest);
+    const session = await TrainingSession.create(dir, artifacts.manifest, state, { threads });
+    const random = Random.seeded(7);
+    const batch = () => BigInt64Array.from({ length: config.k * B * (T + 1) }, () => BigInt(random.nextInt(model.vocabSize)));
+    const lrs = new Float32Array(config.k).fill(1e-3);
+    await session.runSteps(batch(), lrs); // warm-up (first run allocates)
+    session.runSeconds = 0;
+    const start = performance.now();
+    for (let r = 0; r < runs; r++) await session.runSteps(batch(), lrs);
+    const wall = (performance.now() - start) / 1000;
+    const inRun = session.runSeconds;
+    await session.release();
+    const tokens = runs * config.k * B * T;
+    const flopsPerToken = accounting(model, { batchSize: B, seqLen: T }).flopsPerToken.trainingStep;
+    const tokensPerSecond = tokens / wall;
+    return {
+      name: config.name, model: config.model, batchSize: B, contextLength: T, k: config.k, runs,
+      artifactBuildSeconds: Number(buildSeconds.toFixed(2)),
+      tokensPerSecond: Math.round(tokensPerSecond),
+      achievedGflops: Number(((tokensPerSecond * flopsPerToken) / 1e9).toFixed(2)),
+      mfu: Number(((tokensPerSecond * flopsPerToken) / peak).toFixed(3)),
+      shareOutsideSessionRun: Number((1 - inRun / wall).toFixed(3)),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const CONFIGS: BenchConfig[] = [
+  { name: 'tiny', model: { vocabSize: 512, contextLength: 64, dModel: 64, numLayers: 2, numHeads: 4, dFf: 256 }, batchSize: 8, k: 8 },
+  { name: 'small', model: { vocabSize: 2048, contextLength: 128, dModel: 128, numLayers: 4, numHeads: 4, dFf: 512 }, batchSize: 8, k: 4 },
+];
+
+const peak = await matMulPeak(1024);
+const results = [];
+for (const config of CONFIGS) results.push(await benchConfig(config, peak));
+console.log(JSON.stringify({
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', threads, loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))) },
+  matMulPeakGflops: Number((peak / 1e9).toFixed(2)),
+  configs: results,
+}, null, 2));

@@ -1,0 +1,65 @@
+import { generate, nextTokenDistribution, type NextTokenModel } from './generate.js';
+
+/** A model whose logits depend on the last id only: logits[j] = table[last][j]. Records what it was shown. */
+function tableModel(table: number[][], contextLength = 4): NextTokenModel & { seen: number[][] } {
+  const seen: number[][] = [];
+  return {
+    contextLength,
+    vocabSize: table.length,
+    seen,
+    async nextTokenLogits(ids) {
+      seen.push([...ids]);
+      return Float32Array.from(table[ids[ids.length - 1]!]!);
+    },
+  };
+}
+
+describe('nextTokenDistribution', () => {
+  it('is softmax(logits / T) and keeps the smallest top-p nucleus', () => {
+    const logits = [2, 1, 0, -1];
+    const T = 0.7;
+    const reference = logits.map((l) => Math.exp(l / T));
+    const z = reference.reduce((a, b) => a + b);
+    const p = reference.map((x) => x / z);
+    const full = nextTokenDistribution(logits, T, 1);
+    p.forEach((pi, i) => expect(full[i]).toBeCloseTo(pi, 12));
+    // p ≈ [0.74, 0.18, 0.045, 0.011]: top-p 0.9 needs the first two tokens.
+    const nucleus = nextTokenDistribution(logits, T, 0.9);
+    expect(nucleus[0]).toBeCloseTo(p[0]! / (p[0]! + p[1]!), 12);
+    expect(nucleus[1]).toBeCloseTo(p[1]! / (p[0]! + p[1]!), 12);
+    expect([nucleus[2], nucleus[3]]).toEqual([0, 0]);
+    expect(Array.from(nextTokenDistribution(logits, 0, 1))).toEqual([1, 0, 0, 0]);
+  });
+});
+
+describe('generate', () => {
+  it('greedy decoding follows the argmax chain and stops at the stop token', async () => {
+    const table = [[0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5], [5, 0, 0, 0]]; // i → i+1 mod 4
+    const ids = await generate(tableModel(table), [0], { maxNewTokens: 10, temperature: 0, stopToken: 3 });
+    expect(ids).toEqual([1, 2, 3]);
+  });
+
+  it('crops the input to the context length', async () => {
+    const model = tableModel([[1, 0], [0, 1]], 3);
+    await generate(model, [0, 1, 0, 1, 0], { maxNewTokens: 2, temperature: 0 });
+    expect(model.seen).toEqual([[0, 1, 0], [1, 0, 0]]);
+  });
+
+  it('samples with the frequencies of the distribution, reproducibly per seed', async () => {
+    const logits = [Math.log(0.5), Math.log(0.3), Math.log(0.2)];
+    const model = tableModel([logits, logits, logits]);
+    const ids = await generate(model, [0], { maxNewTokens: 20_000, temperature: 1, seed: 5 });
+    const counts = [0, 1, 2].map((k) => ids.filter((id) => id === k).length / ids.length);
+    expect(counts[0]).toBeCloseTo(0.5, 1);
+    expect(counts[1]).toBeCloseTo(0.3, 1);
+    expect(counts[2]).toBeCloseTo(0.2, 1);
+    expect(await generate(model, [0], { maxNewTokens: 50, seed: 5 })).toEqual(ids.slice(0, 50));
+  });
+
+  it('rejects bad prompts and options', async () => {
+    const model = tableModel([[0, 0]]);
+    await expect(generate(model, [], {})).rejects.toThrow(/prompt is empty/);
+    await expect(generate(model, [7], {})).rejects.toThrow(/prompt id 7 is outside the vocabulary \[0, 1\)/);
+    await expect(generate(model, [0], { topP: 0 })).rejects.toThrow(/topP must be in \(0, 1\]/);
+  });
+});

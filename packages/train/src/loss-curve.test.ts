@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import { TRAIN_COLOR, VALIDATION_COLOR, niceTicks, renderLossCurveSvg, writeLossCurve } from './loss-curve.js';
+import type { MetricsRecord } from './metrics.js';
+
+const records: MetricsRecord[] = Array.from({ length: 20 }, (_, i) => ({
+  step: i + 1, tokensSeen: (i + 1) * 64, trainLoss: 5 - i * 0.2, lr: 1e-3, gradNorm: 1, tokensPerSecond: 100, wallTime: (i + 1) * 0.5,
+  ...(i % 5 === 4 ? { valLoss: 5.1 - i * 0.2 } : {}),
+}));
+
+
+describe('loss curve', () => {
+  it('niceTicks picks round steps that cover the range', () => {
+    expect(niceTicks(0, 10)).toEqual([0, 2, 4, 6, 8, 10]);
+    // range/5 = 0.128 → the next round step is 0.2.
+    expect(niceTicks(1.23, 1.87)).toEqual([1.4, 1.6, 1.8]);
+  });
+
+  it('draws every train step and every validation point, in both panels, with higher loss higher up', () => {
+    const svg = renderLossCurveSvg(records);
+    const lines = [...svg.matchAll(/<polyline class="(\w+)"[^>]*points="([^"]+)"/g)];
+    expect(lines.map((m) => m[1])).toEqual(['train', 'validation', 'train', 'validation']);
+    const trainPoints = lines[0]![2]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]);
+    expect(trainPoints).toHaveLength(20);
+    expect(lines[1]![2]!.split(' ')).toHaveLength(4);
+    // SVG y grows downward: the loss falls, so y must grow along the line; x grows with the step.
+    for (let i = 1; i < trainPoints.length; i++) {
+      expect(trainPoints[i]![0]).toBeGreaterThan(trainPoints[i - 1]![0]);
+      expect(trainPoints[i]![1]).toBeGreaterThan(trainPoints[i - 1]![1]);
+    }
+  });
+
+  it('rasterizes with the train and validation colours present in the pixels', () => {
+    const rendered = new Resvg(renderLossCurveSvg(records), { background: 'white' }).render();
+    const rgba = rendered.pixels;
+    const has = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      for (let i = 0; i < rgba.length; i += 4) if (rgba[i] === r && rgba[i + 1] === g && rgba[i + 2] === b) return true;
+      return false;
+    };
+    expect(rendered.width).toBe(960);
+    expect(has(TRAIN_COLOR)).toBe(true);
+    expect(has(VALIDATION_COLOR)).toBe(true);
+  });
+
+  it('writes loss-curve.svg and a PNG file next to the metrics', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-curve-'));
+    const files = writeLossCurve(dir, records);
+    expect(fs.readFileSync(files.svg, 'utf8')).toMatch(/^<svg/);
+    expect([...fs.readFileSync(files.png).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    fs.rmSync(dir, { recursive: true });
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * Training metrics as JSON Lines, one record per optimizer step (validation loss on eval steps).
+ * Appending keeps the file valid after a crash except possibly a torn last line, which
+ * `readMetrics` skips; on resume the log is cut back to the checkpoint's step so no step appears twice.
+ */
+import fs from 'node:fs';
+import { writeFileAtomic } from './atomic-write.js';
+
+export interface MetricsRecord {
+  step: number;
+  tokensSeen: number;
+  trainLoss: number;
+  /** Present on steps where validation ran. */
+  valLoss?: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+  /** Seconds of training since the run began, summed across resumes. */
+  wallTime: number;
+}
+
+export function readMetrics(file: string): MetricsRecord[] {
+  if (!fs.existsSync(file)) return [];
+  const records: MetricsRecord[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      records.push(JSON.parse(line) as MetricsRecord);
+    } catch {
+      // A line torn by a crash mid-append; everything before it is intact.
+    }
+  }
+  return records;
+}
+
+export class MetricsLog {
+  readonly records: MetricsRecord[];
+
+  /** Opens `file`, keeping only records up to `keepThroughStep` (all when undefined; none for a fresh run: -1). */
+  constructor(readonly file: string, keepThroughStep?: number) {
+    const existing = readMetrics(file);
+    this.records = keepThroughStep === undefined ? existing : existing.filter((r) => r.step <= keepThroughStep);
+    if (this.records.length !== existing.length || (fs.existsSync(file) && keepThroughStep !== undefined)) {
+      writeFileAtomic(file, this.records.map((r) => JSON.stringify(r) + '\n').join(''));
+    }
+  }
+
+  append(record: MetricsRecord): void {
+    this.records.push(record);
+    fs.appendFileSync(this.file, JSON.stringify(record) + '\n');
+  }
+}

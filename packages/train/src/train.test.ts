@@ -1,0 +1,144 @@
+/**
+ * The training loop end to end on a tiny model: exact resume after SIGINT and SIGKILL (child
+ * processes, 1 ORT thread), NaN handling, bad input, and generation from the checkpoint.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { referenceTransformerLm, resolveTransformerConfig } from '@cs336/nn';
+import { CHECKPOINT_FILE, loadCheckpoint } from './checkpoint.js';
+import { readMetrics } from './metrics.js';
+import { InferenceModel } from './training-session.js';
+import { NonFiniteLossError, train, type TrainRunConfig } from './train.js';
+import { TINY_MODEL, writeTokenFile } from '../test/tiny-run.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+let dir: string;
+let trainData: string;
+let validationData: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-loop-'));
+  trainData = writeTokenFile(path.join(dir, 'data/train.bin'), 5000, 1);
+  validationData = writeTokenFile(path.join(dir, 'data/valid.bin'), 1000, 2);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function runConfig(runDir: string, extra: Record<string, unknown> = {}): TrainRunConfig {
+  return {
+    model: TINY_MODEL,
+    train: {
+      runDir, trainData, validationData, steps: 12, stepsPerRun: 2, batchSize: 4, evalEvery: 4, evalBatches: 2, checkpointEvery: 4,
+      warmupSteps: 2, maxLearningRate: 1e-2, minLearningRate: 1e-3, threads: 1, seed: 7, ...extra,
+    },
+  };
+}
+
+interface ChildRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Runs train() in a child; when `interruptAt` is given, sends `signal` once "step N" (N ≥ interruptAt) is printed. */
+function runChild(config: TrainRunConfig, interrupt?: { at: number; signal: NodeJS.Signals }): Promise<ChildRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../test/train-child.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    const steps = [...stdout.matchAll(/^step (\d+)$/gm)].map((m) => Number(m[1]));
+    if (interrupt && !sent && steps.some((s) => s >= interrupt.at)) {
+      sent = true;
+      child.kill(interrupt.signal);
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+function losses(runDir: string): Array<{ step: number; trainLoss: number; valLoss?: number }> {
+  return readMetrics(path.join(runDir, 'metrics.jsonl')).map(({ step, trainLoss, valLoss }) => ({ step, trainLoss, ...(valLoss !== undefined ? { valLoss } : {}) }));
+}
+
+describe('train() exact resume', () => {
+  let reference: ReturnType<typeof losses>;
+
+  beforeAll(async () => {
+    const run = await runChild(runConfig(path.join(dir, 'uninterrupted')));
+    expect(run).toMatchObject({ code: 0, signal: null });
+    reference = losses(path.join(dir, 'uninterrupted'));
+  });
+
+  it('an uninterrupted run logs every step, validates every 4 steps, and the loss falls', () => {
+    expect(reference.map((r) => r.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(reference.filter((r) => r.valLoss !== undefined).map((r) => r.step)).toEqual([4, 8, 12]);
+    expect(reference[11]!.trainLoss).toBeLessThan(reference[0]!.trainLoss);
+    expect(reference[0]!.trainLoss).toBeGreaterThan(Math.log(16) - 0.3); // starts near ln(vocab)
+    for (const file of ['loss-curve.svg', 'loss-curve.png', CHECKPOINT_FILE]) expect(fs.existsSync(path.join(dir, 'uninterrupted', file))).toBe(true);
+  });
+
+  it('SIGINT saves a checkpoint and exits 0; --resume replays the same losses bit for bit', async () => {
+    const runDir = path.join(dir, 'sigint');
+    const first = await runChild(runConfig(runDir), { at: 5, signal: 'SIGINT' });
+    expect({ code: first.code, signal: first.signal }).toEqual({ code: 0, signal: null });
+    const stoppedAt = loadCheckpoint(runDir).metadata.step;
+    expect(stoppedAt).toBeGreaterThanOrEqual(5);
+    expect(stoppedAt).toBeLessThan(12);
+    const second = await runChild({ ...runConfig(runDir), resume: true });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe('');
+    expect(losses(runDir)).toEqual(reference);
+  });
+
+  it('SIGKILL loses only the steps after the last checkpoint; resuming replays the same losses bit for bit', async () => {
+    const runDir = path.join(dir, 'sigkill');
+    const first = await runChild(runConfig(runDir), { at: 6, signal: 'SIGKILL' });
+    expect(first.signal).toBe('SIGKILL');
+    const saved = loadCheckpoint(runDir).metadata.step;
+    expect([4, 8]).toContain(saved);
+    const second = await runChild({ ...runConfig(runDir), resume: true });
+    expect(second.code).toBe(0);
+    expect(losses(runDir)).toEqual(reference);
+  });
+
+  it('refuses to resume a checkpoint from another model config', async () => {
+    const config = runConfig(path.join(dir, 'uninterrupted'));
+    await expect(train({ ...config, model: { ...TINY_MODEL, dModel: 32 }, resume: true })).rejects.toThrow(/another model config \(dModel: 16 in the checkpoint, 32 now\)/);
+  });
+
+  it('generates from the checkpoint with logits equal to the float64 reference forward', async () => {
+    const runDir = path.join(dir, 'uninterrupted');
+    const checkpoint = loadCheckpoint(runDir);
+    const model = await InferenceModel.fromCheckpoint(runDir, { threads: 1 });
+    const ids = [3, 4, 5];
+    const logits = await model.nextTokenLogits(ids);
+    const weights = Object.fromEntries([...checkpoint.parameters].map(([n, t]) => [n, t.data as Float32Array]));
+    const reference = referenceTransformerLm(resolveTransformerConfig(TINY_MODEL), weights, ids, 1, 3).subarray(2 * 16, 3 * 16);
+    for (let i = 0; i < 16; i++) expect(logits[i]).toBeCloseTo(reference[i]!, 4);
+    await model.release();
+  });
+});
+
+describe('train() bad input', () => {
+  it('stops on a NaN loss with a clear message and keeps the last good checkpoint', async () => {
+    const runDir = path.join(dir, 'nan');
+    await train(runConfig(runDir, { steps: 4 }));
+    const error = await train({ ...runConfig(runDir, { steps: 12, maxLearningRate: 1e30, minLearningRate: 1e30, warmupSteps: 0 }), resume: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as Error).message).toMatch(/loss is (NaN|Infinity|-Infinity) .*at step \d+.*last good checkpoint \(step 4\) is kept/);
+    expect(loadCheckpoint(runDir).metadata.step).toBe(4);
+  });
+
+  it('names the file and offset of a token id beyond the vocabulary', async () => {
+    const bad = writeTokenFile(path.join(dir, 'data/big-ids.bin'), 200, 3, 64); // ids up to 63, model vocab 16
+    await expect(train(runConfig(path.join(dir, 'bad-ids'), { trainData: bad })))
+      .rejects.toThrow(/big-ids\.bin: tokenized with a vocabulary of 64 but the model has only 16/);
+    fs.rmSync(`${bad}.json`); // without the sidecar the id check fires on read
+    await expect(train(runConfig(path.join(dir, 'bad-ids'), { trainData: bad })))
+      .rejects.toThrow(/big-ids\.bin: token id \d+ at token offset \d+ is not below the vocabulary size 16/);
+  });
+
+  it('refuses a context longer than the model', async () => {
+    await expect(train(runConfig(path.join(dir, 'long'), { contextLength: 9 }))).rejects.toThrow(/contextLength 9 is longer than the model's contextLength 8/);
+  });
+});

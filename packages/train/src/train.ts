@@ -1,0 +1,241 @@
+/**
+ * train(): the training loop. Each ONNX Runtime call runs a chunk of up to K optimizer steps; chunks
+ * end on evaluation and checkpoint boundaries so those happen at the same steps whatever K is.
+ *
+ * Exact resume: the batch for step s is drawn from Random.seeded(seed, s) and the learning rate is
+ * cosineLearningRate(s), both functions of the step alone; the checkpoint holds the parameters and
+ * moments bit for bit. So with the same ORT build, device and thread count, a resumed run replays
+ * exactly the per-step losses of an uninterrupted one. (Dropout > 0 breaks this: ORT's Dropout
+ * keeps its own generator state inside the session.)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { initParameters, parameterCount, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
+import { cosineLearningRate } from '@cs336/optim';
+import { buildArtifacts } from './artifacts.js';
+import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointMetadata } from './checkpoint.js';
+import { canonicalJson } from './config-hash.js';
+import { writeLossCurve } from './loss-curve.js';
+import { MetricsLog, type MetricsRecord } from './metrics.js';
+import { Random } from './random.js';
+import type { Tensor } from './safetensors.js';
+import { TokenFile, sampleWindows, sequentialWindows } from './token-file.js';
+import { resolveTrainConfig, type TrainConfig } from './train-config.js';
+import { TrainingSession, type TrainingState } from './training-session.js';
+
+export interface TrainRunConfig {
+  model: Partial<TransformerConfig>;
+  train: Partial<TrainConfig>;
+  /** Continue from runDir's checkpoint (a fresh run when there is none). */
+  resume?: boolean;
+}
+
+export interface TrainProgress {
+  step: number;
+  steps: number;
+  tokensSeen: number;
+  loss: number;
+  lr: number;
+  tokensPerSecond: number;
+}
+
+export interface TrainHooks {
+  /** Human-readable lines (config, derived numbers, evals, checkpoints). Default: silent. */
+  log?: (line: string) => void;
+  /** Once, before the first step runs (step > 0 when resuming). */
+  onStart?: (info: { step: number; steps: number; parameterCount: number; tokensPerStep: number }) => void;
+  /** After each chunk of steps. */
+  onProgress?: (progress: TrainProgress) => void;
+  /** After each step's metrics record is written. */
+  onStep?: (record: MetricsRecord) => void;
+  onCheckpoint?: (file: string, step: number) => void;
+  /** Aborting stops after the current chunk with a checkpoint (what SIGINT/SIGTERM do). */
+  signal?: AbortSignal;
+  /** Install SIGINT/SIGTERM handlers that request a stop; default false (the CLI turns it on). */
+  handleSignals?: boolean;
+}
+
+export interface TrainResult {
+  step: number;
+  /** True when stopped by a signal/abort before `steps`. */
+  interrupted: boolean;
+  finalTrainLoss: number | undefined;
+  finalValLoss: number | undefined;
+  checkpoint: string;
+  metricsFile: string;
+  runDir: string;
+}
+
+/** Thrown when a step's loss or gradient norm is NaN/Inf; the last good checkpoint is left as it was. */
+export class NonFiniteLossError extends Error {
+  constructor(message: string, readonly step: number) {
+    super(message);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export const METRICS_FILE = 'metrics.jsonl';
+export const ARTIFACTS_DIR = 'artifacts';
+
+function toTensors(map: Map<string, Float32Array>, shapes: Map<string, readonly number[]>): Map<string, Tensor> {
+  return new Map([...map].map(([name, data]) => [name, { dtype: 'float32', dims: shapes.get(name)!, data }]));
+}
+
+function fromTensors(map: Map<string, Tensor>, what: string): Map<string, Float32Array> {
+  return new Map([...map].map(([name, t]) => {
+    if (!(t.data instanceof Float32Array)) throw new Error(`checkpoint ${what} "${name}" is ${t.dtype}; training runs in float32`);
+    return [name, t.data];
+  }));
+}
+
+/** Steps at which `every` fires: the next multiple of `every` after `step`. */
+function nextMultiple(step: number, every: number): number {
+  return every > 0 ? (Math.floor(step / every) + 1) * every : Infinity;
+}
+
+export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const model = resolveTransformerConfig(config.model);
+  const tc = resolveTrainConfig(config.train);
+  const T = tc.contextLength || model.contextLength;
+  const B = tc.batchSize;
+  if (T > model.contextLength) {
+    throw new Error(`contextLength ${T} is longer than the model's contextLength ${model.contextLength} (its position embeddings end there); lower --context-length or raise model.contextLength`);
+  }
+  const trainTokens = TokenFile.open(tc.trainData, { vocabSize: model.vocabSize });
+  const validTokens = tc.validationData ? TokenFile.open(tc.validationData, { vocabSize: model.vocabSize }) : undefined;
+  const specs = transformerParameters(model);
+  const shapes = new Map(specs.map((s) => [s.name, s.shape]));
+  const schedule = { maxLearningRate: tc.maxLearningRate, minLearningRate: tc.minLearningRate, warmupIters: tc.warmupSteps, cosineCycleIters: tc.cosineCycleSteps };
+  const learningRate = (step: number) => cosineLearningRate(step, schedule);
+  fs.mkdirSync(tc.runDir, { recursive: true });
+  const checkpointFile = checkpointPath(tc.runDir);
+  const metricsFile = path.join(tc.runDir, METRICS_FILE);
+
+  log(`model: ${canonicalJson(model)}`);
+  log(`train: ${canonicalJson(tc)}`);
+  log(`parameters: ${parameterCount(specs).toLocaleString('en-US')}; tokens per step: B·T = ${B}·${T} = ${B * T}; ` +
+    `train tokens: ${trainTokens.length.toLocaleString('en-US')}${validTokens ? `; validation tokens: ${validTokens.length.toLocaleString('en-US')}` : ''}`);
+
+  const artifacts = buildArtifacts(path.join(tc.runDir, ARTIFACTS_DIR), { model, batchSize: B, contextLength: T },
+    { beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, weightDecay: tc.weightDecay, gradClip: tc.gradClip });
+  log(`artifacts: ${artifacts.built ? 'built' : 'reused'} ${artifacts.dir} (config ${artifacts.manifest.configHash})`);
+
+  let state: TrainingState;
+  let wallOffset = 0;
+  let bestValidationLoss: number | undefined;
+  if (config.resume && fs.existsSync(checkpointFile)) {
+    const saved = loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs });
+    for (const key of ['seed', 'batchSize', 'maxLearningRate', 'minLearningRate', 'warmupSteps', 'cosineCycleSteps', 'trainData'] as const) {
+      const before = saved.metadata.trainConfig[key];
+      if (before !== undefined && canonicalJson(before) !== canonicalJson(tc[key])) log(`note: ${key} changed from ${canonicalJson(before)} to ${canonicalJson(tc[key])} since the checkpoint; the run will not replay an uninterrupted one`);
+    }
+    state = { parameters: fromTensors(saved.parameters, 'parameter'), m: fromTensors(saved.m, 'moment'), v: fromTensors(saved.v, 'moment'), step: saved.metadata.step };
+    wallOffset = saved.metadata.wallTimeSeconds ?? 0;
+    bestValidationLoss = saved.metadata.bestValidationLoss;
+    log(`resumed from ${checkpointFile} at step ${state.step}`);
+  } else {
+    if (config.resume) log(`no checkpoint at ${checkpointFile}; starting fresh`);
+    state = TrainingSession.freshState(initParameters(model, { seed: tc.seed }), artifacts.manifest);
+  }
+  const metrics = new MetricsLog(metricsFile, state.step > 0 ? state.step : -1);
+  const session = await TrainingSession.create(artifacts.dir, artifacts.manifest, state, { device: tc.device, ...(tc.threads > 0 ? { threads: tc.threads } : {}) });
+
+  let stopRequested = false;
+  const requestStop = (why: string) => {
+    if (!stopRequested) log(`${why}: stopping after the current steps and saving a checkpoint`);
+    stopRequested = true;
+  };
+  const onSignal = (signal: NodeJS.Signals) => requestStop(`received ${signal}`);
+  if (hooks.handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
+  hooks.signal?.addEventListener('abort', () => requestStop('aborted'));
+
+  hooks.onStart?.({ step: session.state.step, steps: tc.steps, parameterCount: parameterCount(specs), tokensPerStep: B * T });
+  const started = performance.now();
+  const wallTime = () => wallOffset + (performance.now() - started) / 1000;
+  const save = () => {
+    const metadata: CheckpointMetadata = {
+      step: session.state.step,
+      tokensSeen: session.state.step * B * T,
+      modelConfig: { ...model },
+      trainConfig: { ...tc },
+      ...(trainTokens.sidecar?.tokenizerHash ? { tokenizerHash: trainTokens.sidecar.tokenizerHash } : {}),
+      randomState: Random.seeded(tc.seed, session.state.step).state(),
+      dataPosition: session.state.step * B,
+      ...(bestValidationLoss !== undefined ? { bestValidationLoss } : {}),
+      wallTimeSeconds: wallTime(),
+    };
+    const { parameters, m, v } = session.state;
+    const file = saveCheckpoint(tc.runDir, { parameters: toTensors(parameters, shapes), m: toTensors(m, shapes), v: toTensors(v, shapes), metadata });
+    log(`checkpoint: step ${session.state.step} → ${file}`);
+    hooks.onCheckpoint?.(file, session.state.step);
+    return file;
+  };
+  const validate = async (): Promise<number> => {
+    let total = 0;
+    let count = 0;
+    for (const windows of sequentialWindows(validTokens!, B, T, tc.evalBatches)) {
+      total += await session.evaluate(windows);
+      count++;
+    }
+    return total / count;
+  };
+
+  let lastTrainLoss: number | undefined;
+  let lastValLoss: number | undefined;
+  try {
+    while (session.state.step < tc.steps && !stopRequested) {
+      const first = session.state.step;
+      const end = Math.min(first + tc.stepsPerRun, tc.steps, nextMultiple(first, tc.evalEvery), nextMultiple(first, tc.checkpointEvery));
+      const K = end - first;
+      const tokens = new BigInt64Array(K * B * (T + 1));
+      const lrs = new Float32Array(K);
+      for (let k = 0; k < K; k++) {
+        sampleWindows(trainTokens, B, T + 1, Random.seeded(tc.seed, first + k), tokens, k * B * (T + 1));
+        lrs[k] = learningRate(first + k);
+      }
+      const chunkStart = performance.now();
+      const { losses, gradNorms } = await session.runSteps(tokens, lrs);
+      const tokensPerSecond = (K * B * T) / ((performance.now() - chunkStart) / 1000);
+      const now = wallTime();
+      for (let k = 0; k < K; k++) {
+        const step = first + k + 1;
+        if (!Number.isFinite(losses[k]!) || !Number.isFinite(gradNorms[k]!)) {
+          const kept = fs.existsSync(checkpointFile) ? `the last good checkpoint (step ${loadStep(checkpointFile)}) is kept at ${checkpointFile}` : 'no checkpoint was written';
+          throw new NonFiniteLossError(`loss is ${losses[k]} (grad norm ${gradNorms[k]}) at step ${step} with learning rate ${lrs[k]!.toPrecision(3)}; training stopped and ${kept}. Lower maxLearningRate or gradClip, then resume.`, step);
+        }
+        const record: MetricsRecord = { step, tokensSeen: step * B * T, trainLoss: losses[k]!, lr: lrs[k]!, gradNorm: gradNorms[k]!, tokensPerSecond, wallTime: now };
+        if (k === K - 1 && validTokens && (step % tc.evalEvery === 0 || step === tc.steps) && tc.evalEvery >= 0) {
+          record.valLoss = await validate();
+          lastValLoss = record.valLoss;
+          if (bestValidationLoss === undefined || record.valLoss < bestValidationLoss) bestValidationLoss = record.valLoss;
+        }
+        metrics.append(record);
+        hooks.onStep?.(record);
+        lastTrainLoss = record.trainLoss;
+        if (record.valLoss !== undefined) {
+          log(`step ${step}: train loss ${record.trainLoss.toFixed(4)}, validation loss ${record.valLoss.toFixed(4)}`);
+          writeLossCurve(tc.runDir, metrics.records);
+        }
+      }
+      hooks.onProgress?.({ step: end, steps: tc.steps, tokensSeen: end * B * T, loss: lastTrainLoss!, lr: lrs[K - 1]!, tokensPerSecond });
+      if (end % tc.checkpointEvery === 0 && end < tc.steps && !stopRequested) save();
+    }
+    const file = save();
+    if (!validTokens || lastTrainLoss !== undefined) writeLossCurve(tc.runDir, metrics.records);
+    return { step: session.state.step, interrupted: session.state.step < tc.steps, finalTrainLoss: lastTrainLoss, finalValLoss: lastValLoss, checkpoint: file, metricsFile, runDir: tc.runDir };
+  } finally {
+    if (hooks.handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
+    trainTokens.close();
+    validTokens?.close();
+    await session.release();
+  }
+}
+
+function loadStep(file: string): number | string {
+  try {
+    return loadCheckpoint(file).metadata.step;
+  } catch {
+    return '?';
+  }
+}
