@@ -1,4 +1,5 @@
 import { jestConfig } from '../../jest.config.base.js';
+import { withOnnxRuntime } from '../graph/jest.config.js';
 
-// ORT returns typed arrays from the main realm; graph's test environment shares them with the test realm.
-export default { ...jestConfig(import.meta.dirname), testEnvironment: '<rootDir>/../graph/test/onnx-test-environment.cjs' };
+// ORT-running suites: share typed arrays with ORT's realm and load its native binding once per process.
+export default withOnnxRuntime(jestConfig(import.meta.dirname));

@@ -1,5 +1,5 @@
 import { jestConfig } from '../../jest.config.base.js';
+import { withOnnxRuntime } from '../graph/jest.config.js';
 
-// The graph package's environment shares Node's typed-array constructors with the test vm, which
-// onnxruntime-node needs (see packages/graph/test/onnx-test-environment.cjs).
-export default { ...jestConfig(import.meta.dirname), testEnvironment: '<rootDir>/../graph/test/onnx-test-environment.cjs' };
+// ORT-running suites: share typed arrays with ORT's realm and load its native binding once per process.
+export default withOnnxRuntime(jestConfig(import.meta.dirname));

@@ -31,6 +31,8 @@ interface BenchResult extends BenchCase {
   inputMB: number;
   wallSeconds: number;
   mbPerSecond: number;
+  /** Reading + pre-tokenizing + counting (the rest of wallSeconds is the merge phase); cs336 only. */
+  pretokenizeSeconds?: number;
   peakRssMB: number;
   /** Vocab size trained (pre-tokens found, for the pre-tokenizer cases). */
   vocabSizeOut: number;
@@ -49,9 +51,13 @@ async function runCase(c: BenchCase): Promise<void> {
     // The built package (self-reference resolves to dist/), as a user would run it.
     const { trainBpe } = await import('@cs336/bpe');
     const t0 = performance.now();
-    const model = await trainBpe({ input: c.input, vocabSize: c.vocabSize, specialTokens: ['<|endoftext|>'], workers: c.workers });
+    let mergeStart = 0;
+    const model = await trainBpe({
+      input: c.input, vocabSize: c.vocabSize, specialTokens: ['<|endoftext|>'], workers: c.workers,
+      onProgress: (p) => { if (p.phase === 'merge' && mergeStart === 0) mergeStart = performance.now(); },
+    });
     vocabSizeOut = model.vocab.size;
-    report(c, performance.now() - t0, vocabSizeOut);
+    report(c, performance.now() - t0, vocabSizeOut, mergeStart > 0 ? (mergeStart - t0) / 1000 : undefined);
   } else if (c.trainer === 'pretokenize-scanner' || c.trainer === 'pretokenize-regexp') {
     // Pre-tokenization alone, on text already in memory: the hand-written scanner vs the RegExp.
     const { forEachPretoken, GPT2_PATTERN } = await import('@cs336/bpe');
@@ -77,7 +83,7 @@ async function runCase(c: BenchCase): Promise<void> {
   }
 }
 
-function report(c: BenchCase, ms: number, vocabSizeOut: number): void {
+function report(c: BenchCase, ms: number, vocabSizeOut: number, pretokenizeSeconds?: number): void {
   const inputMB = fs.statSync(c.input).size / 1e6;
   const result: BenchResult = {
     ...c,
@@ -85,6 +91,7 @@ function report(c: BenchCase, ms: number, vocabSizeOut: number): void {
     inputMB: round(inputMB, 2),
     wallSeconds: round(ms / 1000, 3),
     mbPerSecond: round(inputMB / (ms / 1000), 1),
+    ...(pretokenizeSeconds === undefined ? {} : { pretokenizeSeconds: round(pretokenizeSeconds, 3) }),
     peakRssMB: round(process.resourceUsage().maxRSS / 1024, 0),
     vocabSizeOut,
   };
@@ -123,7 +130,7 @@ function main(): void {
   const quick = args.includes('--quick');
   const repeatIndex = args.indexOf('--repeat');
   const repeat = repeatIndex >= 0 ? Number(args[repeatIndex + 1]) : 1;
-  const results: (BenchResult & { run: number })[] = [];
+  const results: (BenchResult & { run: number; loadAverage1m: number })[] = [];
   for (const c of cases(quick)) {
     if (!fs.existsSync(c.input)) {
       console.error(`skipping ${c.name}: ${c.input} not found (set CS336_FIXTURES / CS336_DATA)`);
@@ -138,7 +145,8 @@ function main(): void {
         maxBuffer: 1 << 20,
       });
       if (child.status !== 0) throw new Error(`bench case "${c.name}" failed with exit code ${child.status}`);
-      results.push({ ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as BenchResult), run });
+      // Other work on the machine skews timings: record the 1-minute load average with each run.
+      results.push({ ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as BenchResult), run, loadAverage1m: round(os.loadavg()[0]!, 2) });
     }
   }
   const cpus = os.cpus();

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { addPackedCounts, countChunk, findChunkCut, packCounts, type PretokenCounts } from './count-pretokens.js';
+import { addPackedCounts, countChunk, findChunkCut, packCounts, PretokenTable } from './count-pretokens.js';
+
+type PretokenCounts = Map<string, number>;
 import { GPT2_PATTERN, specialTokenPattern } from './pretokenize.js';
 
 /** Independent reference: split on specials with indexOf-free logic (RegExp), count RegExp matches. */
@@ -36,7 +38,7 @@ describe('findChunkCut', () => {
       const pattern = specials.length ? specialTokenPattern(specials) : null;
       const maxLength = Math.max(0, ...specials.map((s) => s.length));
       // Cut repeatedly, as the streaming reader does, then count every chunk.
-      const counts: PretokenCounts = new Map();
+      const counts = new PretokenTable();
       let rest = whole;
       for (let cut = findChunkCut(rest, pattern, maxLength); cut > 0; cut = findChunkCut(rest, pattern, maxLength)) {
         expect(cut).toBeLessThanOrEqual(rest.length);
@@ -44,7 +46,7 @@ describe('findChunkCut', () => {
         rest = rest.slice(cut);
       }
       countChunk(rest, pattern, counts);
-      expect(sorted(counts)).toEqual(sorted(referenceCounts(whole, specials)));
+      expect(sorted(counts.toMap())).toEqual(sorted(referenceCounts(whole, specials)));
     }), { numRuns: 1500 });
   });
 
@@ -53,14 +55,19 @@ describe('findChunkCut', () => {
     expect(findChunkCut('helloworld', null, 0)).toBe(0);
     expect(findChunkCut('abcdef<|e|', /<\|e\|>/g, 5)).toBe(0); // the special might not be complete yet
     expect(findChunkCut('a<|e|>bc', /<\|e\|>/g, 5)).toBe(6);
+    // Already checked up to 8: the space at 5 is not looked at again, the one at 9 is found.
+    expect(findChunkCut('abcd efgh ijk', null, 0, 8)).toBe(9);
+    expect(findChunkCut('abcd efghijk', null, 0, 8)).toBe(0);
   });
 });
 
 describe('packCounts', () => {
   it('round-trips counts, including keys with surrogates and empty-looking whitespace', () => {
-    const counts: PretokenCounts = new Map([['a', 3], [' 😀', 1], ['\n\n', 7], ['\ud800', 2]]);
-    const into: PretokenCounts = new Map([['a', 1]]);
+    const counts = new PretokenTable();
+    for (const [key, n] of [['a', 3], [' 😀', 1], ['\n\n', 7], ['\ud800', 2]] as const) counts.add(key, 0, key.length, n);
+    const into = new PretokenTable();
+    into.add('xa', 1, 2);
     addPackedCounts(into, packCounts(counts));
-    expect(sorted(into)).toEqual(sorted(new Map([['a', 4], [' 😀', 1], ['\n\n', 7], ['\ud800', 2]])));
+    expect(sorted(into.toMap())).toEqual(sorted(new Map([['a', 4], [' 😀', 1], ['\n\n', 7], ['\ud800', 2]])));
   });
 });

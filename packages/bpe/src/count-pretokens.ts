@@ -3,28 +3,14 @@
  * special-token split and the GPT-2 pre-token split of the whole text both have a boundary, so
  * counting chunks separately and summing gives exactly the counts of the whole text.
  */
+import { PretokenTable } from './pretoken-table.js';
 import { forEachPretoken, isWhitespaceCodeUnit } from './pretokenize.js';
 
-/** Pre-token → number of occurrences. */
-export type PretokenCounts = Map<string, number>;
+export { PretokenTable };
 
 /** Adds the pre-tokens of `text` (no special tokens in it) to `counts`. */
-export function countPretokens(text: string, counts: PretokenCounts): void {
-  forEachPretoken(text, (start, end) => {
-    const pretoken = text.slice(start, end);
-    const count = counts.get(pretoken);
-    if (count !== undefined) counts.set(pretoken, count + 1);
-    else counts.set(detach(pretoken), 1);
-  });
-}
-
-/**
- * A copy of `s` that does not point into a larger string. V8 represents a slice of 13+ chars as
- * a view of its parent, so one long pre-token kept as a map key would keep its whole multi-MB
- * chunk alive. Concatenating and re-slicing forces a fresh flat copy (only for new keys: rare).
- */
-function detach(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
+export function countPretokens(text: string, counts: PretokenTable): void {
+  forEachPretoken(text, (start, end) => counts.add(text, start, end));
 }
 
 /**
@@ -32,7 +18,7 @@ function detach(s: string): string {
  * pre-tokenizing the text between them separately. `specialPattern` is from `specialTokenPattern`,
  * or null when there are no special tokens.
  */
-export function countChunk(chunk: string, specialPattern: RegExp | null, counts: PretokenCounts): void {
+export function countChunk(chunk: string, specialPattern: RegExp | null, counts: PretokenTable): void {
   if (specialPattern === null) {
     countPretokens(chunk, counts);
     return;
@@ -44,7 +30,7 @@ export function countChunk(chunk: string, specialPattern: RegExp | null, counts:
     if (m.index > last) countPretokens(chunk.slice(last, m.index), counts);
     last = m.index + m[0].length;
   }
-  if (last < chunk.length) countPretokens(chunk.slice(last), counts);
+  if (last < chunk.length) countPretokens(last === 0 ? chunk : chunk.slice(last), counts);
 }
 
 /**
@@ -56,8 +42,10 @@ export function countChunk(chunk: string, specialPattern: RegExp | null, counts:
  *   depends on the other.
  * Only positions at least `maxSpecialLength` from the end count, so that no special token can be
  * straddling the cut or still be completed by text not yet read.
+ * `checkedUpTo`: whitespace cuts at or before it are known to be absent (from an earlier call on
+ * the same text, which has only grown since), so a long stretch without one is scanned only once.
  */
-export function findChunkCut(text: string, specialPattern: RegExp | null, maxSpecialLength: number): number {
+export function findChunkCut(text: string, specialPattern: RegExp | null, maxSpecialLength: number, checkedUpTo = 0): number {
   const limit = text.length - Math.max(1, maxSpecialLength);
   if (limit <= 0) return 0;
   // Special matches are found left to right from position 0 (a known boundary), as the
@@ -68,7 +56,7 @@ export function findChunkCut(text: string, specialPattern: RegExp | null, maxSpe
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null && m.index <= limit) lastSpecialEnd = m.index + m[0].length;
   }
-  for (let p = limit; p > lastSpecialEnd; p--) {
+  for (let p = limit, stop = Math.max(lastSpecialEnd, checkedUpTo); p > stop; p--) {
     if (isWhitespaceCodeUnit(text.charCodeAt(p)) && !isWhitespaceCodeUnit(text.charCodeAt(p - 1))) return p;
   }
   return lastSpecialEnd;
@@ -81,25 +69,25 @@ export interface PackedCounts {
   counts: Float64Array;
 }
 
-export function packCounts(counts: PretokenCounts): PackedCounts {
+export function packCounts(counts: PretokenTable): PackedCounts {
   const keys: string[] = [];
   const lengths = new Uint32Array(counts.size);
   const values = new Float64Array(counts.size);
   let i = 0;
-  for (const [key, count] of counts) {
+  counts.forEach((key, count) => {
     keys.push(key);
     lengths[i] = key.length;
     values[i++] = count;
-  }
+  });
   return { keys: keys.join(''), lengths, counts: values };
 }
 
 /** Adds packed counts into `into`. */
-export function addPackedCounts(into: PretokenCounts, packed: PackedCounts): void {
+export function addPackedCounts(into: PretokenTable, packed: PackedCounts): void {
   let offset = 0;
   for (let i = 0; i < packed.lengths.length; i++) {
-    const key = packed.keys.slice(offset, offset + packed.lengths[i]!);
-    offset += packed.lengths[i]!;
-    into.set(key, (into.get(key) ?? 0) + packed.counts[i]!);
+    const end = offset + packed.lengths[i]!;
+    into.add(packed.keys, offset, end, packed.counts[i]!);
+    offset = end;
   }
 }

@@ -4,7 +4,7 @@
  * Messages out: { counted: number } after each chunk (its id), then { packed: PackedCounts }.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { countChunk, packCounts, type PretokenCounts } from './count-pretokens.js';
+import { countChunk, packCounts, PretokenTable } from './count-pretokens.js';
 
 interface WorkerSetup {
   specialSource: string | null;
@@ -14,7 +14,7 @@ const port = parentPort;
 if (port === null) throw new Error('count-worker.js must be started as a worker thread');
 const setup = workerData as WorkerSetup;
 const specialPattern = setup.specialSource === null ? null : new RegExp(setup.specialSource, 'g');
-const counts: PretokenCounts = new Map();
+const counts = new PretokenTable();
 
 port.on('message', (message: { id: number; chunk: string } | { finish: true }) => {
   if ('finish' in message) {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { addPackedCounts, countChunk, findChunkCut, type PackedCounts, type PretokenCounts } from './count-pretokens.js';
+import { addPackedCounts, countChunk, findChunkCut, PretokenTable, type PackedCounts } from './count-pretokens.js';
 import { specialTokenPattern } from './pretokenize.js';
 
 export interface CountInputOptions {
@@ -20,7 +20,7 @@ export interface CountInputOptions {
 }
 
 export interface CountedInput {
-  counts: PretokenCounts;
+  counts: PretokenTable;
   /** UTF-8 bytes read (of the file; of the strings, for an iterable). */
   bytes: number;
 }
@@ -87,16 +87,21 @@ export async function countInput(input: string | AsyncIterable<string>, options:
   const maxSpecialLength = Math.max(0, ...options.specialTokens.map((t) => t.length));
   const total = await inputSize(input);
   let pool: CountPool | null = null;
-  const inline: PretokenCounts = new Map(); // workers: 0, or an input of one chunk
+  const inline = new PretokenTable(); // workers: 0, or an input of one chunk
   let pending = '';
+  let checkedUpTo = 0; // of `pending`: no whitespace cut at or before it
   let bytesRead = 0;
   try {
     for await (const piece of readText(input)) {
       pending += piece.text;
       bytesRead = piece.bytesRead;
       while (pending.length >= options.chunkChars) {
-        const cut = findChunkCut(pending, pattern, maxSpecialLength);
-        if (cut === 0) break; // no safe cut yet: read on
+        const cut = findChunkCut(pending, pattern, maxSpecialLength, checkedUpTo);
+        if (cut === 0) {
+          checkedUpTo = Math.max(0, pending.length - Math.max(1, maxSpecialLength));
+          break; // no safe cut yet: read on
+        }
+        checkedUpTo = 0;
         if (options.workers === 0) {
           countChunk(pending.slice(0, cut), pattern, inline);
           options.onBytes?.(bytesRead, total);
@@ -142,7 +147,13 @@ class CountPool {
         state.inFlight--;
         const bytes = this.bytesAtChunk.get(message.counted);
         this.bytesAtChunk.delete(message.counted);
-        if (bytes !== undefined) this.onBytes(bytes);
+        try {
+          if (bytes !== undefined) this.onBytes(bytes);
+        } catch (error) {
+          // A throwing onProgress must fail the training, not crash the process from an event handler.
+          this.fail(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
         this.notify();
       });
       worker.on('error', (error) => this.fail(error));
@@ -184,7 +195,8 @@ class CountPool {
   }
 
   /** Waits for every chunk, collects each worker's counts and sums them. */
-  async finish(): Promise<PretokenCounts> {
+  async finish(): Promise<PretokenTable> {
+    if (this.failure) throw this.failure;
     const results = this.states.map((state) => new Promise<PackedCounts>((resolve, reject) => {
       state.worker.on('message', (message: { packed?: PackedCounts }) => { if (message.packed) resolve(message.packed); });
       state.worker.once('error', reject);
@@ -192,7 +204,8 @@ class CountPool {
       state.worker.postMessage({ finish: true });
     }));
     const packed = await Promise.all(results);
-    const counts: PretokenCounts = new Map();
+    if (this.failure) throw this.failure;
+    const counts = new PretokenTable();
     for (const p of packed) addPackedCounts(counts, p);
     return counts;
   }

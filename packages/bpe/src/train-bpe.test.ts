@@ -127,6 +127,13 @@ describe('trainBpe inputs and progress', () => {
   });
 });
 
+describeWithFixtures('trainBpe with a failing progress callback', () => {
+  it('rejects with the callback error on worker threads instead of crashing', async () => {
+    const onProgress = (p: BpeProgress) => { if (p.phase === 'pretokenize') throw new Error('progress sink closed'); };
+    await expect(trainBpe({ input: fixturePath('corpus.en'), vocabSize: 300, workers: 2, chunkChars: 20_000, onProgress })).rejects.toThrow('progress sink closed');
+  });
+});
+
 describe('trainBpe bad input', () => {
   it('names a missing file, a directory, and an empty input', async () => {
     await expect(trainBpe({ input: '/no/such/file.txt', vocabSize: 300 })).rejects.toThrow(/"\/no\/such\/file\.txt" does not exist/);
@@ -141,6 +148,7 @@ describe('trainBpe bad input', () => {
     expect(() => resolveTrainBpeConfig({ vocabSize: 300, specialTokens: ['<|a|>', '<|a|>'] })).toThrow(/"<\|a\|>" is listed twice/);
     expect(() => resolveTrainBpeConfig({ vocabSize: 300, specialTokens: [''] })).toThrow(/non-empty strings/);
     expect(() => resolveTrainBpeConfig({ vocabSize: 300, workers: -1 })).toThrow(/workers must be an integer/);
+    expect(() => resolveTrainBpeConfig({ vocabSize: 2 ** 27 })).toThrow(/above the supported maximum/);
     expect(resolveTrainBpeConfig({ vocabSize: 300, specialTokens: [] })).toMatchObject({ vocabSize: 300, specialTokens: [] });
   });
 

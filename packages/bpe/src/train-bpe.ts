@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import { countInput } from './parallel-count.js';
-import type { PretokenCounts } from './count-pretokens.js';
+import type { PretokenTable } from './pretoken-table.js';
 import { compareMergeCandidates } from './merge-order.js';
 import { PairHeap } from './pair-heap.js';
 import type { BpeModel } from './reference-bpe.js';
@@ -40,6 +40,9 @@ export const DEFAULT_TRAIN_BPE_CONFIG: Readonly<TrainBpeConfig> = Object.freeze(
   chunkChars: 1 << 20,
 });
 
+/** Pair keys are a * (256 + merges) + b, exact while below 2^53. */
+const MAX_VOCAB_SIZE = 2 ** 26;
+
 /** Fills defaults and checks every field; throws naming the bad value and the fix. */
 export function resolveTrainBpeConfig(partial: Partial<TrainBpeConfig>): Readonly<TrainBpeConfig> {
   const config = { ...DEFAULT_TRAIN_BPE_CONFIG, ...dropUndefined(partial) };
@@ -55,6 +58,9 @@ export function resolveTrainBpeConfig(partial: Partial<TrainBpeConfig>): Readonl
   const minimum = 256 + specials.length;
   if (!Number.isInteger(config.vocabSize) || config.vocabSize < minimum) {
     throw new Error(`trainBpe: vocabSize ${config.vocabSize} is too small: it must be an integer ≥ 256 bytes + ${specials.length} special token(s) = ${minimum}`);
+  }
+  if (config.vocabSize > MAX_VOCAB_SIZE) {
+    throw new Error(`trainBpe: vocabSize ${config.vocabSize} is above the supported maximum ${MAX_VOCAB_SIZE} (pair keys must stay exact doubles)`);
   }
   if (!Number.isInteger(config.workers) || config.workers < 0) {
     throw new Error(`trainBpe: workers must be an integer ≥ 0 (0 = count on this thread); got ${config.workers}`);
@@ -97,14 +103,14 @@ export async function trainBpe(options: TrainBpeOptions): Promise<BpeModel> {
 
   // 3–5. Merges over byte symbols 0..255; merge i creates symbol 256 + i.
   const mergeTotal = config.vocabSize - 256 - config.specialTokens.length;
-  const tokenBytes = learnMerges(buildWords(counts), mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal }));
+  const learned = learnMerges(buildWords(counts), mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal }));
 
   // 6. Vocab and merges in order.
   const vocab = new Map<number, Uint8Array>();
   const encoder = new TextEncoder();
   for (const token of config.specialTokens) vocab.set(vocab.size, encoder.encode(token));
-  for (const token of tokenBytes.symbols) vocab.set(vocab.size, token);
-  return { vocab, merges: tokenBytes.merges };
+  for (const token of learned.symbols) vocab.set(vocab.size, token);
+  return { vocab, merges: learned.merges };
 }
 
 /** Distinct pre-tokens as words of byte symbols, stored back to back. */
@@ -116,15 +122,17 @@ interface Words {
 }
 
 // 3. One word per distinct pre-token of two bytes or more (a single byte has no pair to merge).
-function buildWords(counts: PretokenCounts): Words {
+function buildWords(counts: PretokenTable): Words {
   const keys: string[] = [];
+  const keyCounts: number[] = [];
   let total = 0;
-  for (const key of counts.keys()) {
-    const n = Buffer.byteLength(key, 'utf8');
-    if (n < 2) continue;
+  counts.forEach((key, n) => {
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes < 2) return;
     keys.push(key);
-    total += n;
-  }
+    keyCounts.push(n);
+    total += bytes;
+  });
   const symbols = new Int32Array(total);
   const start = new Int32Array(keys.length);
   const length = new Int32Array(keys.length);
@@ -135,7 +143,7 @@ function buildWords(counts: PretokenCounts): Words {
     const encoded = key.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(key, 'utf8')) : Buffer.from(key, 'utf8');
     start[w] = offset;
     length[w] = encoded.length;
-    count[w] = counts.get(key)!;
+    count[w] = keyCounts[w]!;
     for (let i = 0; i < encoded.length; i++) symbols[offset++] = encoded[i]!;
   });
   return { symbols, start, length, count };

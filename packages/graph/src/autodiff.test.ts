@@ -1,8 +1,9 @@
 import { gradients } from './autodiff.js';
 import { GraphBuilder } from './graph-builder.js';
 import * as op from './ops.js';
-import { runGraph } from './session.js';
-import { hostTensor, type Value } from './value.js';
+import { Session, runGraph } from './session.js';
+import { hostTensor, type HostTensor, type Value } from './value.js';
+import { mlp, randomFeeds, transformerLikeBlock } from '../test/models.js';
 import { checkGradients, rand, type CheckInput } from '../test/gradient-check.js';
 
 // float64: ε = 1e-6 gives truncation error ~ε² and rounding error ~1e-16/ε ≈ 1e-10, so 1e-6 relative is loose.
@@ -75,6 +76,8 @@ const reductions: Case[] = [
   ['ReduceMean', [rand('a', [2, 3, 4], 32)], ([a]) => op.reduceMean(a!, [-1], false)],
   ['ReduceMean with symbolic dims', [rand('a', [2, 3, 4], 33, -1, 1, ['B', 'T', 4])], ([a]) => op.reduceMean(op.mul(a!, a!), [-1], true)],
   ['ReduceMax', [rand('a', [2, 3, 4], 34)], ([a]) => op.reduceMax(a!, [1], false)],
+  ['a reduction’s broadcastable dy reaching LogSoftmax and Reshape', [rand('a', [2, 3, 4], 39)], ([a]) => op.reduceSum(op.logSoftmax(op.reshape(op.mul(a!, a!), [6, 4])), [-1], true)],
+  ['a reduction’s dy through Transpose, Concat and Slice', [rand('a', [2, 3, 4], 46)], ([a]) => op.reduceMean(op.slice(op.concat([op.transpose(a!, [0, 2, 1]), op.exp(op.transpose(a!, [0, 2, 1]))], 2), [1], [5], [2]), [0, 2])],
   ['Softmax', [rand('a', [2, 3, 4], 35)], ([a]) => op.softmax(a!, 1)],
   ['LogSoftmax', [rand('a', [2, 3, 4], 36)], ([a]) => op.logSoftmax(a!)],
   ['Trilu (causal mask)', [rand('a', [2, 3, 3], 37)], ([a]) => op.trilu(a!, false)],
@@ -84,6 +87,22 @@ const reductions: Case[] = [
 describe('gradient rules match central finite differences (float64)', () => {
   it.each([...elementwise, ...linearAlgebra, ...shapes, ...indexing, ...reductions])('%s', async (_name, inputs, build) => {
     await checkGradients(inputs, build);
+  });
+});
+
+describe('composite patterns with symbolic dims', () => {
+  it('cross-entropy over [B,T,V] logits flattened with reshape(-1)', async () => {
+    const targets = { name: 't', dims: [2, 3, 1], shape: ['B', 'T', 1], data: [4, 0, 2, 1, 1, 3], dtype: 'int64' as const, constant: true };
+    await checkGradients([rand('logits', [2, 3, 5], 80, -2, 2, ['B', 'T', 5]), targets], ([logits, t]) => {
+      const flat = op.reshape(logits!, [-1, 5]); // (B·T, V)
+      const picked = op.gatherElements(op.logSoftmax(flat), op.reshape(t!, [-1, 1]), 1);
+      return op.neg(op.reduceMean(picked));
+    });
+  });
+
+  it('embedding lookup followed by a shared Linear layer', async () => {
+    const ids = { name: 'ids', dims: [2, 3], shape: ['B', 'T'], data: [0, 3, 3, 1, 0, 2], dtype: 'int64' as const, constant: true };
+    await checkGradients([rand('table', [4, 5], 81), ids, rand('w', [6, 5], 82)], ([table, i, w]) => op.tanh(op.matMul(op.gather(table!, i!), op.transpose(w!))));
   });
 });
 
@@ -168,6 +187,36 @@ describe('gradients API', () => {
     for (let i = 0; i < 1000; i++) {
       const kept = yData[i] !== 0;
       expect(dxData[i]).toBeCloseTo(kept ? (seedData[i] as number) / 0.7 : 0, 4);
+    }
+  });
+});
+
+describe('whole-model gradients (float64) match finite differences', () => {
+  it.each([
+    ['MLP', () => mlp(3, 5, 2, 'float64').training, { N: 4 }],
+    ['transformer-like block (RMSNorm, causal attention, ReLU MLP)', () => transformerLikeBlock(4, 'float64').training, { B: 2, T: 3 }],
+  ] as const)('%s', async (_name, build, dims) => {
+    const g = build();
+    const feeds = randomFeeds(g, dims, 70);
+    const session = await Session.create(g);
+    try {
+      const analytic = await session.run(feeds);
+      const loss = async (f: Record<string, HostTensor>) => Number((await session.run(f, ['loss'])).loss!.data[0]);
+      const epsilon = 1e-6;
+      for (const p of g.parameters) {
+        const base = feeds[p.name]!;
+        const grad = analytic[`${p.name}_grad`]!.data as Float64Array;
+        for (let i = 0; i < base.data.length; i++) {
+          const plus = Float64Array.from(base.data as Float64Array);
+          const minus = Float64Array.from(base.data as Float64Array);
+          plus[i]! += epsilon;
+          minus[i]! -= epsilon;
+          const fd = ((await loss({ ...feeds, [p.name]: { ...base, data: plus } })) - (await loss({ ...feeds, [p.name]: { ...base, data: minus } }))) / (2 * epsilon);
+          expect(Math.abs(grad[i]! - fd)).toBeLessThan(1e-7 + 1e-6 * Math.abs(fd));
+        }
+      }
+    } finally {
+      await session.release();
     }
   });
 });

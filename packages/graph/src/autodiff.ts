@@ -7,11 +7,10 @@
  * 4. Undo broadcasting here and only here: a contribution shaped like the op's output is summed
  *    over the stretched axes (ReduceSum) and reshaped to the input's shape.
  */
-import { broadcastAxes } from './broadcast.js';
 import type { GraphNode } from './graph-builder.js';
-import { GRADIENT_RULES, NOT_DIFFERENTIABLE, shapeOf, zerosLike } from './gradient-rules.js';
+import { BROADCAST_SAFE, GRADIENT_RULES, NOT_DIFFERENTIABLE, shapeOf, zerosLike } from './gradient-rules.js';
 import * as op from './ops.js';
-import type { Value } from './value.js';
+import type { Dim, Value } from './value.js';
 import { formatShape, hostTensor, isFloatDType } from './value.js';
 
 /**
@@ -46,10 +45,19 @@ export function gradients(loss: Value, wrt: readonly Value[], seed?: Value): Val
       }
       return list[0];
     };
+    // Contributions may be smaller than their value (broadcastable to it, e.g. a reduction's dy of
+    // shape [B,T,1] for x of [B,T,d]); they are expanded only for rules that need the exact shape.
+    const exact = (v: Value): Value | undefined => {
+      const t = total(v);
+      if (!t || sameShape(t, v)) return t;
+      const expanded = op.expand(t, shapeOf(v));
+      pending.set(v.name, [expanded]);
+      return expanded;
+    };
 
     accumulate(loss, seed ? checkedSeed(loss, seed) : defaultSeed(loss));
     for (const node of order) {
-      const outputGrads = node.outputs.map(total);
+      const outputGrads = node.outputs.map(BROADCAST_SAFE.has(node.opType) ? total : exact);
       if (outputGrads.every((d) => d === undefined)) continue;
       if (NOT_DIFFERENTIABLE.has(node.opType)) continue;
       const needs = node.inputs.map((x) => isFloatDType(x.dtype) && reaches(x));
@@ -67,10 +75,10 @@ export function gradients(loss: Value, wrt: readonly Value[], seed?: Value): Val
       }
       node.inputs.forEach((x, i) => {
         const grad = inputGrads[i];
-        if (needs[i] && grad) accumulate(x, unbroadcast(grad, x, node));
+        if (needs[i] && grad) accumulate(x, sumStretchedAxes(grad, x, node));
       });
     }
-    return wrt.map((w) => total(w) ?? zerosLike(w));
+    return wrt.map((w) => exact(w) ?? zerosLike(w));
   });
 }
 
@@ -158,27 +166,57 @@ function reverseTopologicalOrder(loss: Value, producerOf: ProducerLookup, reache
   return postOrder.reverse();
 }
 
+function sameShape(a: Value, b: Value): boolean {
+  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+}
+
 /**
- * Sums `grad` (shaped like the node's broadcast output) back to the shape of input `x`. When the
- * stretched axes are known statically this is one ReduceSum (+ Reshape if leading axes vanish);
- * otherwise the axes are computed at run time from the two shapes.
+ * Axes of `grad` to sum so that the result broadcasts to `x`: added leading axes, and axes where x
+ * has a static 1 and grad does not. Undefined when that depends on run-time sizes (x has a
+ * symbolic dim facing a different dim of grad).
  */
-export function unbroadcast(grad: Value, x: Value, node?: GraphNode): Value {
-  const same = grad.shape.length === x.shape.length && grad.shape.every((d, i) => d === x.shape[i]);
-  if (same) return grad;
-  if (grad.shape.length < x.shape.length) {
-    throw new Error(`gradients: rule for ${node?.opType ?? '?'} (node ${node?.name ?? '?'}) gave a gradient of shape ${formatShape(grad.shape)} for input "${x.name}" of shape ${formatShape(x.shape)}`);
+function stretchedAxes(x: readonly Dim[], grad: readonly Dim[], what: string): number[] | undefined {
+  const lead = grad.length - x.length;
+  const axes = Array.from({ length: lead }, (_, i) => i);
+  for (let i = 0; i < x.length; i++) {
+    const [f, t] = [x[i] as Dim, grad[lead + i] as Dim];
+    if (f === t || t === 1) continue;
+    if (f === 1) axes.push(lead + i);
+    else if (typeof f === 'number' && typeof t === 'number') throw new Error(`${what}: gradient shape ${formatShape(grad)} does not broadcast to input shape ${formatShape(x)}`);
+    else if (typeof f === 'string') return undefined; // x's 'M' may be 1 at run time
+    // a static f facing a symbolic t: broadcasting made them equal, nothing to sum
   }
+  return axes;
+}
+
+/**
+ * Sums a gradient (shaped like the node's broadcast output, or smaller) over the axes broadcasting
+ * stretched, so that it broadcasts to input `x`. This is the one place broadcasting is undone: one
+ * ReduceSum (+ Squeeze of vanished leading axes); the stretched axes are computed at run time only
+ * when shapes leave them open.
+ */
+function sumStretchedAxes(grad: Value, x: Value, node?: GraphNode): Value {
+  if (sameShape(grad, x)) return grad;
+  const what = `gradients: rule for ${node?.opType ?? '?'} (node ${node?.name ?? '?'}), input "${x.name}"`;
+  if (grad.shape.length < x.shape.length) throw new Error(`${what}: gradient rank ${grad.shape.length} is below the input's ${x.shape.length}`);
   const lead = grad.shape.length - x.shape.length;
-  const axes = broadcastAxes(x.shape, grad.shape);
+  const leading = Array.from({ length: lead }, (_, i) => i);
+  const axes = stretchedAxes(x.shape, grad.shape, what);
   if (axes) {
-    if (axes.length === 0) return grad; // only symbolic names differ; equal at run time
+    if (axes.length === 0) return grad;
     if (axes.every((a) => a < lead)) return op.reduceSum(grad, axes, false);
     const summed = op.reduceSum(grad, axes, true);
-    return lead > 0 ? op.reshape(summed, shapeOf(x)) : summed;
+    return lead > 0 ? op.squeeze(summed, leading) : summed;
   }
   // Run time: an axis was stretched iff x's (left-padded) size is smaller than grad's.
   const xShape = lead > 0 ? op.concat([op.int64s(x.graph.root, new Array<number>(lead).fill(1)), op.shape(x)], 0) : op.shape(x);
   const stretched = op.reshape(op.nonZero(op.less(xShape, op.shape(grad))), [-1]);
-  return op.reshape(op.reduceSumOverAxes(grad, stretched), shapeOf(x));
+  const summed = op.reduceSumOverAxes(grad, stretched);
+  return lead > 0 ? op.squeeze(summed, leading) : summed;
+}
+
+/** `grad` summed over broadcast axes and shaped exactly like `x`. */
+export function unbroadcast(grad: Value, x: Value): Value {
+  const summed = sumStretchedAxes(grad, x);
+  return sameShape(summed, x) ? summed : op.expand(summed, shapeOf(x));
 }

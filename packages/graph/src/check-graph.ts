@@ -28,7 +28,6 @@ function checkInto(g: GraphBuilder, outerDefined: ReadonlySet<string>, unusedInp
   const defined = new Set(outerDefined);
   const used = new Set<string>();
   for (const v of g.inputs) defined.add(v.name);
-  if (!g.parent) for (const node of g.nodes) for (const x of node.inputs) if (g.constantData(x)) defined.add(x.name);
   for (const node of g.nodes) {
     for (const x of node.inputs) {
       used.add(x.name);

@@ -41,6 +41,16 @@ export const NOT_DIFFERENTIABLE: ReadonlySet<string> = new Set([
   'OneHot',
 ]);
 
+/**
+ * Ops whose rule is correct when dy is only broadcastable to the output (e.g. [B,T,1] standing for a
+ * [B,T,d] gradient that is constant along d). For every other op the walker first expands dy to the
+ * output's exact shape. (LogSoftmax is not here: it sums dy along its axis.)
+ */
+export const BROADCAST_SAFE: ReadonlySet<string> = new Set([
+  'Identity', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Neg', 'Sqrt', 'Reciprocal', 'Exp', 'Log', 'Erf', 'Tanh', 'Sigmoid',
+  'Relu', 'Abs', 'Max', 'Min', 'Sum', 'Cast', 'Where', 'Expand', 'Softmax', 'Dropout', 'ReduceSum', 'ReduceMean', 'ReduceMax',
+]);
+
 // ---- helpers ----
 
 function dyOf(ctx: GradientContext): Value {
@@ -87,17 +97,24 @@ function swapLastTwo(x: Value): Value {
   return op.transpose(x, perm);
 }
 
+function isTransposeOutput(v: Value): boolean {
+  return v.graph.producerOf(v)?.node.opType === 'Transpose';
+}
+
 function inversePermutation(perm: readonly number[]): number[] {
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
   return inverse;
 }
 
-/** Number of elements x has per element of y (a reduction's fan-in), as a scalar of x's dtype. */
-function reductionCount(x: Value, y: Value): Value {
-  const nx = x.shape.reduce<number | undefined>((p, d) => (p !== undefined && typeof d === 'number' ? p * d : undefined), 1);
-  const ny = y.shape.reduce<number | undefined>((p, d) => (p !== undefined && typeof d === 'number' ? p * d : undefined), 1);
-  if (nx !== undefined && ny !== undefined) return x.graph.root.constant(ny === 0 ? 0 : nx / ny, x.dtype);
+/** Number of elements each output of a reduction over `axes` averages, as a scalar of x's dtype. */
+function reductionCount(x: Value, y: Value, axes: readonly number[]): Value {
+  let count: number | undefined = 1;
+  for (const a of axes) {
+    const d = x.shape[a];
+    count = count !== undefined && typeof d === 'number' ? count * d : undefined;
+  }
+  if (count !== undefined) return x.graph.root.constant(count, x.dtype);
   return op.div(op.cast(op.size(x), x.dtype), op.cast(op.size(y), x.dtype));
 }
 
@@ -175,7 +192,13 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
         // followed by a sum over the batch.
         const k = a.shape[a.shape.length - 1] as Dim;
         const n = dy.shape[dy.shape.length - 1] as Dim;
-        db = op.matMul(op.transpose(op.reshape(a, [-1, k])), op.reshape(dy, [-1, n]));
+        const rows = op.reshape(a, [-1, k]);
+        const dyRows = op.reshape(dy, [-1, n]);
+        // For b = Wᵀ (a Linear layer), produce (dyᵀ a)ᵀ: the Transpose rule then folds the outer
+        // transpose away and dW = dyᵀ a is one MatMul that ORT fuses (FusedMatMul, transA).
+        db = isTransposeOutput(b) ? op.transpose(op.matMul(op.transpose(dyRows), rows)) : op.matMul(op.transpose(rows), dyRows);
+      } else if (b.shape.length === 2 && a.shape.length === 2 && isTransposeOutput(b)) {
+        db = op.transpose(op.matMul(op.transpose(dy), a));
       } else {
         db = op.matMul(swapLastTwo(a2), dy);
         if (b.shape.length === 1) db = op.squeeze(db, [db.shape.length - 1]);
@@ -257,10 +280,12 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
     ];
   },
 
-  ReduceSum: (c) => [op.expand(keepdimsGrad(c, reductionAxes(c)), shapeOf(input(c, 0))), undefined],
+  // Both return dy broadcastable to x ([B,T,1] for x of [B,T,d]); the walker expands it only if the
+  // consumer's rule needs the exact shape (most elementwise rules broadcast it for free).
+  ReduceSum: (c) => [keepdimsGrad(c, reductionAxes(c)), undefined],
   ReduceMean: (c) => {
-    const [x, y] = [input(c, 0), output(c)];
-    return [op.expand(op.div(keepdimsGrad(c, reductionAxes(c)), reductionCount(x, y)), shapeOf(x)), undefined];
+    const [x, y, axes] = [input(c, 0), output(c), reductionAxes(c)];
+    return [op.div(keepdimsGrad(c, axes), reductionCount(x, y, axes)), undefined];
   },
   // Ties share the gradient equally, so the result is a true subgradient.
   ReduceMax: (c) => {

@@ -232,11 +232,7 @@ export class GraphBuilder {
 
   /** Node producing `value`, searching this graph and its enclosing graphs; undefined for inputs and constants. */
   producerOf(value: Value): ProducerEntry | undefined {
-    for (let g: GraphBuilder | undefined = this; g; g = g.parent) {
-      const entry = g.producers.get(value.name);
-      if (entry) return entry;
-    }
-    return undefined;
+    return this.producers.get(value.name) ?? this.parent?.producerOf(value);
   }
 
   /** A Loop body builder nested in this graph. */
@@ -254,14 +250,18 @@ export class GraphBuilder {
 
   /** True when `graph` is this builder or encloses it. */
   isWithin(graph: GraphBuilder): boolean {
-    for (let g: GraphBuilder | undefined = this; g; g = g.parent) if (g === graph) return true;
-    return false;
+    return graph === this || (this.parent?.isWithin(graph) ?? false);
   }
 
-  toGraphProto(): GraphProto {
-    const nodes: NodeProto[] = this.nodeList.map((node) => {
+  /**
+   * The graph as a GraphProto. Nodes whose results reach no output are left out (all ops here are
+   * pure), so values built but never used, such as intermediate results that gradient rules
+   * simplified away, cost nothing at run time.
+   */
+  toGraphProto(live: ReadonlySet<GraphNode> = this.root.liveNodes()): GraphProto {
+    const nodes: NodeProto[] = this.nodeList.filter((node) => live.has(node)).map((node) => {
       const attributes: Record<string, AttributeValue | undefined> = {};
-      for (const [key, v] of Object.entries(node.attributes)) attributes[key] = v instanceof GraphBuilder ? v.toGraphProto() : v;
+      for (const [key, v] of Object.entries(node.attributes)) attributes[key] = v instanceof GraphBuilder ? v.toGraphProto(live) : v;
       return makeNode(
         node.opType,
         node.inputs.map((v) => v.name),
@@ -270,10 +270,35 @@ export class GraphBuilder {
         attributes,
       );
     });
-    const initializers = [...this.initializers].map(([name, tensor]) => makeTensor(name, tensor));
+    const read = new Set<string>();
+    for (const node of live) for (const x of node.inputs) read.add(x.name);
+    for (const v of this.graphOutputs) read.add(v.name);
+    const initializers = [...this.initializers].filter(([name]) => read.has(name)).map(([name, tensor]) => makeTensor(name, tensor));
     const inputs = this.graphInputs.map((v) => makeValueInfo(v.name, v.dtype, v.shape));
     const outputs = this.graphOutputs.map((v) => makeValueInfo(v.name, v.dtype, v.shape));
     return makeGraph(nodes, this.name, inputs, outputs, initializers);
+  }
+
+  /** Nodes of this graph and its subgraphs that contribute to this graph's outputs. */
+  liveNodes(): Set<GraphNode> {
+    const producers = new Map<string, GraphNode>();
+    const index = (b: GraphBuilder) => {
+      for (const node of b.nodeList) {
+        for (const out of node.outputs) producers.set(out.name, node);
+        for (const a of Object.values(node.attributes)) if (a instanceof GraphBuilder) index(a);
+      }
+    };
+    index(this);
+    const live = new Set<GraphNode>();
+    const pending = this.graphOutputs.map((v) => v.name);
+    while (pending.length) {
+      const node = producers.get(pending.pop() as string);
+      if (!node || live.has(node)) continue;
+      live.add(node);
+      for (const x of node.inputs) pending.push(x.name);
+      for (const a of Object.values(node.attributes)) if (a instanceof GraphBuilder) for (const out of a.graphOutputs) pending.push(out.name);
+    }
+    return live;
   }
 
   /** The serialized ONNX ModelProto (IR 8, default-domain opset 18). */

@@ -75,7 +75,7 @@ export { Session, runGraph, assertCudaProviderInstalled, onnxruntimeBinaryDir, C
 export type { SessionOptions, Device, OptimizationLevel, InputSignature } from './session.js';
 
 export { gradients, unbroadcast } from './autodiff.js';
-export { GRADIENT_RULES, NOT_DIFFERENTIABLE, shapeOf, zerosLike } from './gradient-rules.js';
+export { GRADIENT_RULES, NOT_DIFFERENTIABLE, BROADCAST_SAFE, shapeOf, zerosLike } from './gradient-rules.js';
 export type { GradientRule, GradientContext } from './gradient-rules.js';
 export { loop } from './loop.js';
 export type { LoopSpec, LoopResult } from './loop.js';

@@ -47,6 +47,28 @@ describe('loop', () => {
     expectClose(out.c_out?.data as Float32Array, [3, 6], 0);
   });
 
+  it('differentiates inside the body with respect to a captured outer parameter', async () => {
+    // Each iteration i scans out d/dw Σ (w·(x+i))² = 2 (x+i)² w, with w captured, not carried.
+    const g = new GraphBuilder('t');
+    const w = g.parameter('w', 'float64', [3]);
+    const x = g.input('x', 'float64', [3]);
+    const { scanOutputs } = loop(g, {
+      tripCount: 3,
+      carried: [x],
+      body: (_b, iteration, [c]) => {
+        const shifted = op.add(x, op.cast(iteration, 'float64'));
+        const [dw] = gradients(op.reduceSum(op.mul(op.mul(w, shifted), op.mul(w, shifted))), [w]);
+        return { carried: [c!], scanOutputs: [dw!] };
+      },
+    });
+    expect(scanOutputs[0]!.shape).toEqual([3, 3]);
+    g.output(scanOutputs[0]!, 'dw');
+    const [wv, xv] = [[0.5, -1, 2], [1, 2, 3]];
+    const out = await runGraph(g, { w: hostTensor('float64', [3], wv), x: hostTensor('float64', [3], xv) });
+    const expected = [0, 1, 2].flatMap((i) => xv.map((xi, j) => 2 * (xi + i) ** 2 * wv[j]!));
+    expectClose(out.dw?.data as Float64Array, expected, 1e-12);
+  });
+
   it('rejects a body that changes a carried dtype or shape', () => {
     const g = new GraphBuilder('t');
     const a = g.input('a', 'float32', [2]);

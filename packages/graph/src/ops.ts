@@ -180,6 +180,14 @@ export function transpose(x: Value, perm?: readonly number[]): Value {
   const rank = x.shape.length;
   const p = perm ? perm.map((a) => normalizeAxis(a, rank, ctx.where)) : x.shape.map((_, i) => rank - 1 - i);
   if (p.length !== rank || new Set(p).size !== rank) throw new Error(`${ctx.where}: perm [${perm?.join(',')}] is not a permutation of ${rank} axes`);
+  if (p.every((axis, i) => axis === i)) return x;
+  // Transpose of a Transpose is one Transpose of the original (or the original itself): gradients of
+  // x Wᵀ produce such pairs, and folding them here keeps the backward graph free of copies.
+  const inner = x.graph.producerOf(x)?.node;
+  if (inner?.opType === 'Transpose') {
+    const innerPerm = inner.attributes.perm as number[];
+    return transpose(inner.inputs[0] as Value, p.map((axis) => innerPerm[axis] as number));
+  }
   return first(emit(ctx, 'Transpose', [x], [{ dtype: x.dtype, shape: p.map((i) => x.shape[i] as Dim) }], { perm: p }));
 }
 
@@ -200,6 +208,15 @@ export function shape(x: Value, start?: number, end?: number): Value {
  */
 export function shapeTensor(g: GraphBuilder, dims: readonly Dim[], sources: readonly Value[], where = 'shape'): Value {
   if (isStaticShape(dims)) return int64s(g, dims);
+  const result = buildShapeTensor(g, dims, sources, where);
+  shapeTensorDims.set(result, [...dims]);
+  return result;
+}
+
+/** Dims that a shapeTensor() result stands for, so ops fed with it keep symbolic names. */
+const shapeTensorDims = new WeakMap<Value, readonly Dim[]>();
+
+function buildShapeTensor(g: GraphBuilder, dims: readonly Dim[], sources: readonly Value[], where: string): Value {
   const pieces: Value[] = [];
   let run: number[] = [];
   const flush = () => {
@@ -228,6 +245,8 @@ export function shapeTensor(g: GraphBuilder, dims: readonly Dim[], sources: read
 function knownDims(v: Value): readonly Dim[] | undefined {
   const data = v.graph.constantData(v);
   if (data) return toNumbers(data);
+  const recorded = shapeTensorDims.get(v);
+  if (recorded) return recorded;
   const producer = v.graph.producerOf(v)?.node;
   if (producer?.opType === 'Shape' && producer.attributes.start === undefined && producer.attributes.end === undefined) {
     return (producer.inputs[0] as Value).shape;

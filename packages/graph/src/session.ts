@@ -105,6 +105,8 @@ export class Session {
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: [device],
       graphOptimizationLevel: options.optimizationLevel ?? DEFAULT_SESSION_OPTIONS.optimizationLevel,
+      // Errors only: ORT's warnings (e.g. about saving an optimized model) are noise for library users.
+      logSeverityLevel: 3,
     };
     if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
     if (options.optimizedModelPath) sessionOptions.optimizedModelFilePath = options.optimizedModelPath;

@@ -7,15 +7,23 @@ import {
   runTransformerBlock, runTransformerLm,
 } from './adapters.js';
 import { erf, referenceSoftmax } from './reference-transformer.js';
-import { describeWithFixtures } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, type NpyArray } from '../../../test-support/fixtures.js';
 import { COURSE_BLOCK, COURSE_LM, COURSE_MHA, maxAbsDiff, npy, stateDict } from '../test/course-fixtures.js';
 import { initParameters } from './parameters.js';
 
 const asFloat = (a: { data: unknown }): Float32Array => a.data as Float32Array;
 
 describeWithFixtures('course model fixtures through ORT CPU', () => {
-  const features = npy('in_features.npy');
-  const inFeatures = { data: asFloat(features), dims: features.shape };
+  // Loaded in beforeAll: describe bodies run even when the suite is skipped for missing fixtures.
+  let inFeatures: { data: Float32Array; dims: number[] };
+  let q: NpyArray, k: NpyArray, v: NpyArray, mask: NpyArray, expectedAttention: Float32Array;
+  beforeAll(() => {
+    const features = npy('in_features.npy');
+    inFeatures = { data: asFloat(features), dims: features.shape };
+    [q, k, v] = ['Q', 'K', 'V'].map((n) => npy(`scaled_dot_product_attention_${n}.npy`)) as [NpyArray, NpyArray, NpyArray];
+    mask = npy('scaled_dot_product_attention_mask.npy');
+    expectedAttention = asFloat(npy('scaled_dot_product_attention_expected_output.npy'));
+  });
 
   it('positionwise feed-forward (atol 1e-6)', async () => {
     const y = await runPositionwiseFeedforward({ dModel: 64, dFf: 128 }, stateDict('positionwise_feedforward_weights').weights, inFeatures);
@@ -28,19 +36,16 @@ describeWithFixtures('course model fixtures through ORT CPU', () => {
     expect(maxAbsDiff(y.data as Float32Array, asFloat(npy('rmsnorm_expected_output.npy')))).toBeLessThan(1e-6);
   });
 
-  const [q, k, v] = ['Q', 'K', 'V'].map((n) => npy(`scaled_dot_product_attention_${n}.npy`));
-  const mask = npy('scaled_dot_product_attention_mask.npy');
-  const expectedAttention = asFloat(npy('scaled_dot_product_attention_expected_output.npy'));
 
   it('scaled dot-product attention, 4-D (atol 1e-6)', async () => {
-    const t = (a: typeof q) => ({ data: asFloat(a!), dims: a!.shape });
+    const t = (a: NpyArray) => ({ data: asFloat(a), dims: a.shape });
     const y = await runScaledDotProductAttention(t(q), t(k), t(v), { data: mask.data as Uint8Array, dims: mask.shape });
     expect(y.dims).toEqual([8, 16, 32, 64]);
     expect(maxAbsDiff(y.data as Float32Array, expectedAttention)).toBeLessThan(1e-6);
   });
 
   it('scaled dot-product attention, 3-D: the course test takes batch element 0 (atol 1e-6)', async () => {
-    const first = (a: typeof q) => ({ data: asFloat(a!).subarray(0, 16 * 32 * 64), dims: [16, 32, 64] });
+    const first = (a: NpyArray) => ({ data: asFloat(a).subarray(0, 16 * 32 * 64), dims: [16, 32, 64] });
     const y = await runScaledDotProductAttention(first(q), first(k), first(v), { data: mask.data as Uint8Array, dims: mask.shape });
     expect(maxAbsDiff(y.data as Float32Array, expectedAttention.subarray(0, 16 * 32 * 64))).toBeLessThan(1e-6);
   });
@@ -89,6 +94,26 @@ describe('GELU and softmax through ORT CPU', () => {
     expect(maxAbsDiff(y, expected)).toBeLessThan(1e-6);
     const shifted = (await runSoftmax({ data: xs.map((x) => x + 100), dims: [5, 10] }, -1)).data as Float32Array;
     expect(maxAbsDiff(shifted, expected)).toBeLessThan(1e-5);
+  });
+});
+
+describe('attention dropout', () => {
+  it('drops probabilities with rate p and rescales the rest by 1/(1 − p) in training only', async () => {
+    // q = k = 0 gives uniform probabilities 1/T; with V = 1 each output is (kept count)·(1/T)·1/(1 − p).
+    const [heads, t, dk] = [64, 16, 4];
+    const zeros = { data: new Float32Array(heads * t * dk), dims: [heads, t, dk] };
+    const ones = { data: new Float32Array(heads * t * dk).fill(1), dims: [heads, t, dk] };
+    const evaluation = (await runScaledDotProductAttention(zeros, zeros, ones, undefined, { attnPdrop: 0.5 })).data as Float32Array;
+    expect(maxAbsDiff(evaluation, ones.data)).toBeLessThan(1e-6);
+    const training = (await runScaledDotProductAttention(zeros, zeros, ones, undefined, { attnPdrop: 0.5, training: true, seed: 7 })).data as Float32Array;
+    let total = 0;
+    for (const y of training) {
+      const kept = y * t * 0.5;
+      expect(Math.abs(kept - Math.round(kept))).toBeLessThan(1e-4);
+      total += y;
+    }
+    // Each of the 64·16 rows is Binomial(16, ½)/8 (σ 0.25); their mean is 1 with σ ≈ 0.25/√1024 ≈ 0.008.
+    expect(Math.abs(total / training.length - 1)).toBeLessThan(0.05);
   });
 });
 

@@ -42,7 +42,10 @@ describe('initParameters', () => {
     const w = initParameters(config, { seed: 1, dtype: 'float64' });
     const std = (x: ArrayLike<number>): number => {
       let s = 0, s2 = 0;
-      for (let i = 0; i < x.length; i++) (s += x[i]!), (s2 += x[i]! ** 2);
+      for (let i = 0; i < x.length; i++) {
+        s += x[i]!;
+        s2 += x[i]! ** 2;
+      }
       return Math.sqrt(s2 / x.length - (s / x.length) ** 2);
     };
     expect(w['layers.0.ffn.w1.weight']).toBeInstanceOf(Float64Array);

@@ -9,8 +9,14 @@ import { resolveTransformerConfig, type TransformerConfig } from './transformer-
 
 type Numeric = ArrayLike<number>;
 
+/** A Float64Array view of the data (copied only when it is not one already): keeps the hot loops monomorphic. */
+function f64(x: Numeric): Float64Array {
+  return x instanceof Float64Array ? x : Float64Array.from(x);
+}
+
 /** y = x Wᵀ: x (rows, dIn), W (dOut, dIn) → (rows, dOut). */
-export function referenceLinear(x: Numeric, weight: Numeric, rows: number, dIn: number, dOut: number): Float64Array {
+export function referenceLinear(xInput: Numeric, weightInput: Numeric, rows: number, dIn: number, dOut: number): Float64Array {
+  const [x, weight] = [f64(xInput), f64(weightInput)];
   const y = new Float64Array(rows * dOut);
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < dOut; o++) {
@@ -81,9 +87,10 @@ export function referenceSoftmax(x: Numeric, rows: number, n: number): Float64Ar
  * mask: (T, T), nonzero/true = masked OUT (the course convention), or undefined for no mask.
  */
 export function referenceAttention(
-  q: Numeric, k: Numeric, v: Numeric, batches: number, tq: number, tk: number, dk: number, dv: number,
+  qInput: Numeric, kInput: Numeric, vInput: Numeric, batches: number, tq: number, tk: number, dk: number, dv: number,
   mask?: ArrayLike<number | boolean>,
 ): Float64Array {
+  const [q, k, v] = [f64(qInput), f64(kInput), f64(vInput)];
   const out = new Float64Array(batches * tq * dv);
   const scores = new Float64Array(tk);
   for (let b = 0; b < batches; b++) {

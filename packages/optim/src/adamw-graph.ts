@@ -4,7 +4,7 @@
  * The bias correction α_t = α·sqrt(1−β2^t)/(1−β1^t) is worked out in float64 even for float32 parameters:
  * β2^t in float32 would drift by ~1e-5 relative after a thousand steps.
  */
-import { cast, div, mul, pow, sqrt, sub, add, type Value } from '@cs336/graph';
+import { add, cast, div, mul, pow, sqrt, sub, type Value } from '@cs336/graph';
 import type { AdamWConfig } from './adamw.js';
 
 export interface AdamWGraphState {
@@ -32,7 +32,9 @@ export function adamwGraph(
   params.forEach((p, i) => {
     const g = grads[i];
     if (!g) {
-      out.params.push(p), out.m.push(m[i]!), out.v.push(v[i]!);
+      out.params.push(p);
+      out.m.push(m[i]!);
+      out.v.push(v[i]!);
       return;
     }
     const mi = add(mul(m[i]!, config.beta1), mul(g, 1 - config.beta1));
@@ -40,7 +42,8 @@ export function adamwGraph(
     const stepSize = cast(stepSize64, p.dtype);
     const updated = sub(p, div(mul(mi, stepSize), add(sqrt(vi), config.eps)));
     out.params.push(sub(updated, mul(updated, cast(decay64, p.dtype))));
-    out.m.push(mi), out.v.push(vi);
+    out.m.push(mi);
+    out.v.push(vi);
   });
   return out;
 }

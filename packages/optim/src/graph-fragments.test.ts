@@ -1,11 +1,12 @@
 /** The optimizer graph fragments, run through ORT CPU, against the host implementations and the course fixture. */
 import fs from 'node:fs';
-import { GraphBuilder, Session, hostTensor, runGraph, type Value } from '@cs336/graph';
+import { GraphBuilder, Session, gradients, hostTensor, runGraph, type Value } from '@cs336/graph';
 import { adamwGraph } from './adamw-graph.js';
 import { resolveAdamWConfig } from './adamw.js';
 import { runCrossEntropy } from './adapters.js';
 import { clipGradientsGraph } from './clip-gradients-graph.js';
 import { crossEntropy } from './cross-entropy.js';
+import { crossEntropyGraph } from './cross-entropy-graph.js';
 import { sgdGraph } from './sgd-graph.js';
 import { randomFloat64, seededUniform } from '../test/random.js';
 import { describeWithFixtures, fixturePath, readNpy } from '../../../test-support/fixtures.js';
@@ -23,6 +24,20 @@ describe('crossEntropyGraph through ORT', () => {
     const loss = await runCrossEntropy({ data: Float32Array.from(large), dims: [8, 5] }, targets);
     expect(Number.isFinite(loss)).toBe(true);
     expect(loss / crossEntropy(large, [8, 5], targets)).toBeCloseTo(1, 5);
+  });
+
+  it('has gradient (softmax − one-hot)/N w.r.t. the logits under autodiff', async () => {
+    const g = new GraphBuilder('ce_grad');
+    const x = g.input('logits', 'float64', [8, 5]);
+    const loss = crossEntropyGraph(x, g.input('targets', 'int64', [8]));
+    g.output(gradients(loss, [x])[0]!, 'dlogits');
+    const out = await runGraph(g, { logits: hostTensor('float64', [8, 5], logits), targets: hostTensor('int64', [8], targets) });
+    const grad = out['dlogits']!.data as Float64Array;
+    for (let r = 0; r < 8; r++) {
+      const row = Array.from(logits.subarray(r * 5, r * 5 + 5));
+      const denominator = row.reduce((s, v) => s + Math.exp(v), 0);
+      row.forEach((v, j) => expect(grad[r * 5 + j]).toBeCloseTo((Math.exp(v) / denominator - (j === targets[r] ? 1 : 0)) / 8, 14));
+    }
   });
 
   it('names out-of-range targets', async () => {

@@ -30,26 +30,30 @@ export class MergeTable {
   /** `mergedId[rank]` is the token id the merge of that rank produces. */
   readonly mergedId: Int32Array;
 
-  /** `pairs[rank] = [leftId, rightId, mergedId]`; a repeated pair keeps its first (lowest) rank. */
-  constructor(pairs: readonly (readonly [number, number, number])[]) {
+  /**
+   * `triples` holds (left id, right id, merged id) for rank 0, 1, ...; a repeated pair keeps its
+   * first (lowest) rank.
+   */
+  constructor(triples: Int32Array) {
+    const count = triples.length / 3;
     let capacity = 16;
-    while (capacity < pairs.length * 2) capacity *= 2;
+    while (capacity < count * 2) capacity *= 2;
     this.mask = capacity - 1;
     this.lefts = new Int32Array(capacity).fill(-1);
     this.rights = new Int32Array(capacity);
     this.ranks = new Int32Array(capacity);
-    this.mergedId = new Int32Array(pairs.length);
-    pairs.forEach(([left, right, merged], rank) => {
-      this.mergedId[rank] = merged;
+    this.mergedId = new Int32Array(count);
+    for (let rank = 0; rank < count; rank++) {
+      const left = triples[3 * rank]!;
+      const right = triples[3 * rank + 1]!;
+      this.mergedId[rank] = triples[3 * rank + 2]!;
       let slot = hashPair(left, right) & this.mask;
-      while (this.lefts[slot] !== -1) {
-        if (this.lefts[slot] === left && this.rights[slot] === right) return;
-        slot = (slot + 1) & this.mask;
-      }
+      while (this.lefts[slot] !== -1 && !(this.lefts[slot] === left && this.rights[slot] === right)) slot = (slot + 1) & this.mask;
+      if (this.lefts[slot] !== -1) continue;
       this.lefts[slot] = left;
       this.rights[slot] = right;
       this.ranks[slot] = rank;
-    });
+    }
   }
 
   /** The merge rank of (left, right), or NO_MERGE. */

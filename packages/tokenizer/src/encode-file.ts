@@ -9,12 +9,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { lastSafeCutInBytes } from './safe-boundary.js';
-import type { Tokenizer, TokenizerModel } from './tokenizer.js';
+import type { CompiledBpe } from './bpe-encoder.js';
+import type { Tokenizer } from './tokenizer.js';
 
 export type TokenDtype = 'uint16' | 'uint32';
 
@@ -37,14 +38,17 @@ export interface EncodeFileProgress {
 export interface EncodeFileOptions {
   /** Worker threads; 0 encodes on the calling thread. Default: the number of CPUs. */
   workers?: number;
-  /** Bytes read per piece of work (before cutting at a safe boundary). Default 4 MiB. */
+  /**
+   * Bytes read per piece of work (before cutting at a safe boundary). Default: a quarter of each
+   * worker's share of the file, between 256 KiB and 4 MiB, so small files still spread over all workers.
+   */
   chunkBytes?: number;
   onProgress?: (progress: EncodeFileProgress) => void;
 }
 
 /** Messages between encodeFile and its workers. */
 export interface WorkerInit {
-  model: TokenizerModel;
+  compiled: CompiledBpe;
   dtype: TokenDtype;
 }
 export interface WorkerJob {
@@ -67,7 +71,7 @@ export function idsToTypedArray(ids: readonly number[], dtype: TokenDtype): Uint
 
 export async function encodeFile(tokenizer: Tokenizer, input: string, output: string, options: EncodeFileOptions = {}): Promise<TokenFileSidecar> {
   const workers = options.workers ?? os.availableParallelism();
-  const chunkBytes = options.chunkBytes ?? 4 << 20;
+  const chunkBytes = options.chunkBytes ?? (await defaultChunkBytes(input, workers));
   if (!Number.isInteger(workers) || workers < 0) throw new Error(`encodeFile: workers is ${workers}; use 0 (this thread) or a positive integer`);
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1024) throw new Error(`encodeFile: chunkBytes is ${chunkBytes}; use an integer of at least 1024`);
   if (os.endianness() !== 'LE') throw new Error('encodeFile: token files are little-endian and this machine is big-endian; not supported');
@@ -81,7 +85,7 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
   const source = await open(input, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`encodeFile: cannot read ${input} (${error.code ?? error.message})`);
   });
-  const pool = workers > 0 ? new WorkerPool(workers, { model: tokenizer.toModel(), dtype }) : undefined;
+  const pool = workers > 0 ? new WorkerPool(workers, { compiled: tokenizer.compiled(), dtype }) : undefined;
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const encodeHere = async (bytes: Uint8Array) => idsToTypedArray(tokenizer.encode(decoder.decode(bytes)), dtype);
   let sink: Awaited<ReturnType<typeof open>> | undefined;
@@ -139,6 +143,11 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     await source.close();
     await pool?.close();
   }
+}
+
+async function defaultChunkBytes(input: string, workers: number): Promise<number> {
+  const size = await stat(input).then((s) => s.size, () => 0);
+  return Math.min(4 << 20, Math.max(256 << 10, Math.ceil(size / Math.max(1, workers) / 4)));
 }
 
 /** The worker script: beside this file when running from dist/, else the built copy (jest runs src/). */

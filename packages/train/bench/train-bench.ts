@@ -76,8 +76,9 @@ async function benchConfig(config: BenchConfig, peak: number) {
 }
 
 const CONFIGS: BenchConfig[] = [
-  { name: 'tiny', model: { vocabSize: 512, contextLength: 64, dModel: 64, numLayers: 2, numHeads: 4, dFf: 256 }, batchSize: 8, k: 8 },
   { name: 'small', model: { vocabSize: 2048, contextLength: 128, dModel: 128, numLayers: 4, numHeads: 4, dFf: 512 }, batchSize: 8, k: 4 },
+  // The real-run shape (issue 7): d_model 256, 4 layers, 8 heads, context 128, 10k BPE vocabulary.
+  { name: 'course-256', model: { vocabSize: 10_000, contextLength: 128, dModel: 256, numLayers: 4, numHeads: 8, dFf: 1024 }, batchSize: 8, k: 2 },
 ];
 
 const peak = await matMulPeak(1024);

@@ -17,7 +17,7 @@ export type { GenerateOptions, NextTokenModel } from './generate.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
 export type { ArtifactManifest, BuildArtifactsResult, TensorInfo } from './artifacts.js';
 export {
-  adamwUpdate, buildEvalGraph, buildInferGraph, buildTrainStepGraph, clipByGlobalNorm, meanCrossEntropy, momentName, updatedName,
+  buildEvalGraph, buildInferGraph, buildTrainStepGraph, crossEntropyWithGradient, momentName, updatedName,
 } from './train-step.js';
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';

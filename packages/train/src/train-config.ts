@@ -103,7 +103,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly
   if (c.eps <= 0) throw new Error(`TrainConfig: eps must be positive, got ${c.eps}`);
   if (c.minLearningRate > c.maxLearningRate) throw new Error(`TrainConfig: minLearningRate ${c.minLearningRate} exceeds maxLearningRate ${c.maxLearningRate}`);
   if (c.cosineCycleSteps === 0) c.cosineCycleSteps = c.steps;
-  if (c.cosineCycleSteps < c.warmupSteps) throw new Error(`TrainConfig: cosineCycleSteps (${c.cosineCycleSteps}) must be ≥ warmupSteps (${c.warmupSteps})`);
+  if (c.cosineCycleSteps < c.warmupSteps) throw new Error(`TrainConfig: cosineCycleSteps (${c.cosineCycleSteps}) must be ≥ warmupSteps (${c.warmupSteps}); lower warmupSteps (--warmup N) or raise steps`);
   if (c.device !== 'cpu' && c.device !== 'cuda') throw new Error(`TrainConfig: device must be "cpu" or "cuda", got ${JSON.stringify(c.device)}`);
   if (!c.trainData) throw new Error('TrainConfig: trainData is empty; give the token file to train on (e.g. --train-data data/train.bin)');
   if (!c.runDir) throw new Error('TrainConfig: runDir is empty; give a directory for checkpoints and metrics (e.g. --run-dir runs/tiny)');

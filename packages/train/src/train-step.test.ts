@@ -94,7 +94,7 @@ describe('train_step (K fused AdamW steps in one ONNX Loop)', () => {
     const params = names.map((n) => Float32Array.from(initial[n]!));
     const grads = names.map((n) => Float32Array.from(referenceGrads[n]!));
     const clippedNorm = clipGradientNorm(grads, settings.gradClip);
-    expect(clippedNorm).toBeCloseTo(gradNorm, 10);
+    expect(clippedNorm).toBeCloseTo(gradNorm, 6); // the float32 copy of the gradients rounds the norm slightly
     const adam = createAdamWState(params);
     adamwStep(params, grads, adam, { lr, beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps, weightDecay: settings.weightDecay }, lr);
 

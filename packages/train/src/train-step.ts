@@ -4,17 +4,19 @@
  * train_step: one ONNX Loop over K optimizer steps. Parameters and AdamW moments are loop-carried, so
  * they stay inside the runtime (on the GPU with CUDA) for all K steps; only the token windows
  * [K, B, T+1] and learning rates [K] come in, and updated state plus per-step loss and grad norm go out.
- * Each iteration: pick window k, forward, cross-entropy, backward (graph autodiff), global-norm clip,
- * AdamW (handout Algorithm 1, decay applied to the updated weights like @cs336/optim's adamwStep).
+ * Each iteration: pick window k, forward, cross-entropy (its logit gradient written by hand, see
+ * crossEntropyWithGradient), backward through the model (graph autodiff), then @cs336/optim's
+ * global-norm clip and AdamW (handout Algorithm 1) graph fragments.
  *
  * Parameters are graph inputs under their course names (ORT training-artifact style); moments are
  * "optimizer.m.<name>" / "optimizer.v.<name>", updated tensors come out as "updated.<input name>".
  */
 import {
-  GraphBuilder, add, cast, div, gather, gatherElements, gradients, greater, logSoftmax, loop, mul, neg, pow,
-  reduceMean, reduceSum, shape as shapeOf, slice, sqrt, squeeze, sub, sum, unsqueeze, where, type Value,
+  GraphBuilder, add, gather, gatherElements, gradients, log, loop, mul, neg, reduceMean, scatterElements, shape as shapeOf, slice, softmax,
+  squeeze, sub, unsqueeze, type Value,
 } from '@cs336/graph';
 import { transformerLm, transformerParameters, type ParameterSpec, type TransformerConfig } from '@cs336/nn';
+import { adamwGraph, clipGradientsGraph, crossEntropyGraph } from '@cs336/optim';
 
 /** AdamW and clipping hyperparameters baked into the graph (the learning rate is a per-step input). */
 export interface OptimizerSettings {
@@ -34,9 +36,6 @@ export interface TrainStepShape {
   contextLength: number;
 }
 
-/** Course value of the ε added to the norm before dividing (clip_gradient in the handout). */
-const CLIP_EPS = 1e-6;
-
 export const STEP_INPUT = 'step';
 export const TOKENS_INPUT = 'tokens';
 export const LEARNING_RATES_INPUT = 'learning_rates';
@@ -49,13 +48,6 @@ export const LOGITS_OUTPUT = 'logits';
 
 export const momentName = (which: 'm' | 'v', parameter: string): string => `optimizer.${which}.${parameter}`;
 export const updatedName = (input: string): string => `updated.${input}`;
-
-/** Mean next-token cross-entropy: logits [B, T, V], targets [B, T] int64 → scalar. */
-export function meanCrossEntropy(logits: Value, targets: Value): Value {
-  const logProbabilities = logSoftmax(logits, -1);
-  const picked = gatherElements(logProbabilities, unsqueeze(targets, [-1]), -1); // [B, T, 1]
-  return neg(reduceMean(picked, undefined, false));
-}
 
 /** Splits windows [B, T+1] into inputs [B, T] and targets [B, T] (the same tokens shifted by one). */
 function splitWindow(window: Value, contextLength: number): { inputs: Value; targets: Value } {
@@ -72,7 +64,7 @@ export function buildEvalGraph(shape: TrainStepShape): GraphBuilder {
   const weights = declareParameters(g, transformerParameters(shape.model));
   const windows = g.input(TOKENS_INPUT, 'int64', [shape.batchSize, shape.contextLength + 1]);
   const { inputs, targets } = splitWindow(windows, shape.contextLength);
-  g.output(meanCrossEntropy(transformerLm(inputs, weights, shape.model), targets), LOSS_OUTPUT);
+  g.output(crossEntropyGraph(transformerLm(inputs, weights, shape.model), targets), LOSS_OUTPUT);
   return g;
 }
 
@@ -91,24 +83,23 @@ export function buildInferGraph(model: TransformerConfig): GraphBuilder {
   return g;
 }
 
-/** Global L2 norm over all gradients and the clipped gradients (unchanged when the norm is within bounds). */
-export function clipByGlobalNorm(grads: readonly Value[], maxNorm: number): { norm: Value; clipped: Value[] } {
-  const norm = sqrt(sum(grads.map((grad) => reduceSum(mul(grad, grad), undefined, false))));
-  if (maxNorm === 0) return { norm, clipped: [...grads] };
-  const scale = where(greater(norm, maxNorm), div(maxNorm, add(norm, CLIP_EPS)), 1);
-  return { norm, clipped: grads.map((grad) => mul(grad, scale)) };
-}
-
-/** One AdamW update at step t (float scalar, from 1) with learning rate lr (float scalar). */
-export function adamwUpdate(parameter: Value, grad: Value, m: Value, v: Value, t: Value, lr: Value, settings: OptimizerSettings): { parameter: Value; m: Value; v: Value } {
-  const { beta1, beta2, eps, weightDecay } = settings;
-  const nextM = add(mul(m, beta1), mul(grad, 1 - beta1));
-  const nextV = add(mul(v, beta2), mul(mul(grad, grad), 1 - beta2));
-  // α_t = α · sqrt(1 − β2^t) / (1 − β1^t)
-  const stepSize = div(mul(lr, sqrt(sub(1, pow(beta2, t)))), sub(1, pow(beta1, t)));
-  const moved = sub(parameter, div(mul(stepSize, nextM), add(sqrt(nextV), eps)));
-  const decayed = sub(moved, mul(mul(lr, weightDecay), moved));
-  return { parameter: decayed, m: nextM, v: nextV };
+/**
+ * Mean cross-entropy and its gradient with respect to the logits, written out by hand:
+ *   loss = −mean log softmax(o)[target],   ∂loss/∂o = (softmax(o) − onehot(target)) / N   (N = B·T).
+ * The [B, T, V] logits are the largest tensors in the step; autodiff through LogSoftmax + GatherElements
+ * costs about eight full passes over them (zeros, scatter, exp, mul, reduce, sub...), this about five
+ * (softmax, scale, copy-and-scatter). The gradient seeds `gradients(logits, …)`.
+ */
+export function crossEntropyWithGradient(logits: Value, targets: Value): { loss: Value; logitsGrad: Value } {
+  const [B, T] = targets.shape;
+  if (typeof B !== 'number' || typeof T !== 'number') throw new Error(`crossEntropyWithGradient: targets need a static [B, T] shape, got [${targets.shape.join(', ')}]`);
+  const n = B * T;
+  const probabilities = softmax(logits, -1); // [B, T, V]
+  const index = unsqueeze(targets, [-1]); // [B, T, 1]
+  const loss = neg(reduceMean(log(gatherElements(probabilities, index, -1)), undefined, false));
+  const scaled = mul(probabilities, 1 / n);
+  const logitsGrad = scatterElements(scaled, index, sub(gatherElements(scaled, index, -1), 1 / n), -1);
+  return { loss, logitsGrad };
 }
 
 /**
@@ -131,19 +122,23 @@ export function buildTrainStepGraph(shape: TrainStepShape, settings: OptimizerSe
   const result = loop(g, {
     tripCount: stepCount,
     carried: [...parameters, ...ms, ...vs],
-    body: (_body, k, carried) => {
+    body: (body, k, carried) => {
       const current = carried.slice(0, P);
       const weights = Object.fromEntries(specs.map((spec, i) => [spec.name, current[i]!]));
       const { inputs, targets } = splitWindow(gather(tokens, k, 0), shape.contextLength);
-      const loss = meanCrossEntropy(transformerLm(inputs, weights, shape.model, { training: true, seed: 0 }), targets);
-      const { norm, clipped } = clipByGlobalNorm(gradients(loss, current), settings.gradClip);
-      const t = cast(add(add(step, k), 1), 'float32');
-      const lr = gather(learningRates, k, 0);
-      const next = current.map((parameter, i) => adamwUpdate(parameter, clipped[i]!, carried[P + i]!, carried[2 * P + i]!, t, lr, settings));
-      return {
-        carried: [...next.map((n) => n.parameter), ...next.map((n) => n.m), ...next.map((n) => n.v)],
-        scanOutputs: [loss, norm],
-      };
+      const logits = transformerLm(inputs, weights, shape.model, { training: true, seed: 0 });
+      const { loss, logitsGrad } = body.withScope('loss', () => crossEntropyWithGradient(logits, targets));
+      const grads = gradients(logits, current, logitsGrad);
+      // gradClip 0 = no clipping; the norm is still reported.
+      const clipped = body.withScope('clip', () => clipGradientsGraph(grads, settings.gradClip > 0 ? settings.gradClip : Infinity));
+      const next = body.withScope('adamw', () => adamwGraph(
+        { params: current, m: carried.slice(P, 2 * P), v: carried.slice(2 * P) },
+        clipped.gradients,
+        add(add(step, k), 1), // AdamW's t counts from 1
+        gather(learningRates, k, 0),
+        { lr: 0, beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps, weightDecay: settings.weightDecay },
+      ));
+      return { carried: [...next.params, ...next.m, ...next.v], scanOutputs: [loss, clipped.norm] };
     },
   });
   const inputNames = [...parameters, ...ms, ...vs].map((value) => value.name);

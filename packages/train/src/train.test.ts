@@ -40,7 +40,10 @@ interface ChildRun { code: number | null; signal: NodeJS.Signals | null; stdout:
 
 /** Runs train() in a child; when `interruptAt` is given, sends `signal` once "step N" (N ≥ interruptAt) is printed. */
 function runChild(config: TrainRunConfig, interrupt?: { at: number; signal: NodeJS.Signals }): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../test/train-child.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../test/train-child.ts'), JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(here, '../test/tsconfig.child.json') },
+  });
   let stdout = '';
   let stderr = '';
   let sent = false;

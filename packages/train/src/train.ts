@@ -94,16 +94,26 @@ function nextMultiple(step: number, every: number): number {
 }
 
 export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const log = hooks.log ?? (() => {});
   const model = resolveTransformerConfig(config.model);
   const tc = resolveTrainConfig(config.train);
   const T = tc.contextLength || model.contextLength;
-  const B = tc.batchSize;
   if (T > model.contextLength) {
     throw new Error(`contextLength ${T} is longer than the model's contextLength ${model.contextLength} (its position embeddings end there); lower --context-length or raise model.contextLength`);
   }
   const trainTokens = TokenFile.open(tc.trainData, { vocabSize: model.vocabSize });
-  const validTokens = tc.validationData ? TokenFile.open(tc.validationData, { vocabSize: model.vocabSize }) : undefined;
+  let validTokens: TokenFile | undefined;
+  try {
+    validTokens = tc.validationData ? TokenFile.open(tc.validationData, { vocabSize: model.vocabSize }) : undefined;
+    return await runTraining(config, hooks, model, tc, T, trainTokens, validTokens);
+  } finally {
+    trainTokens.close();
+    validTokens?.close();
+  }
+}
+
+async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Readonly<TransformerConfig>, tc: Readonly<TrainConfig>, T: number, trainTokens: TokenFile, validTokens: TokenFile | undefined): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const B = tc.batchSize;
   const specs = transformerParameters(model);
   const shapes = new Map(specs.map((s) => [s.name, s.shape]));
   const schedule = { maxLearningRate: tc.maxLearningRate, minLearningRate: tc.minLearningRate, warmupIters: tc.warmupSteps, cosineCycleIters: tc.cosineCycleSteps };
@@ -117,6 +127,8 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
   log(`parameters: ${parameterCount(specs).toLocaleString('en-US')}; tokens per step: B·T = ${B}·${T} = ${B * T}; ` +
     `train tokens: ${trainTokens.length.toLocaleString('en-US')}${validTokens ? `; validation tokens: ${validTokens.length.toLocaleString('en-US')}` : ''}`);
 
+  // Read (and check) the checkpoint before building artifacts, so a mismatched config fails fast.
+  const saved = config.resume && fs.existsSync(checkpointFile) ? loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs }) : undefined;
   const artifacts = buildArtifacts(path.join(tc.runDir, ARTIFACTS_DIR), { model, batchSize: B, contextLength: T },
     { beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, weightDecay: tc.weightDecay, gradClip: tc.gradClip });
   log(`artifacts: ${artifacts.built ? 'built' : 'reused'} ${artifacts.dir} (config ${artifacts.manifest.configHash})`);
@@ -124,8 +136,7 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
   let state: TrainingState;
   let wallOffset = 0;
   let bestValidationLoss: number | undefined;
-  if (config.resume && fs.existsSync(checkpointFile)) {
-    const saved = loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs });
+  if (saved) {
     for (const key of ['seed', 'batchSize', 'maxLearningRate', 'minLearningRate', 'warmupSteps', 'cosineCycleSteps', 'trainData'] as const) {
       const before = saved.metadata.trainConfig[key];
       if (before !== undefined && canonicalJson(before) !== canonicalJson(tc[key])) log(`note: ${key} changed from ${canonicalJson(before)} to ${canonicalJson(tc[key])} since the checkpoint; the run will not replay an uninterrupted one`);
@@ -136,6 +147,7 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
     log(`resumed from ${checkpointFile} at step ${state.step}`);
   } else {
     if (config.resume) log(`no checkpoint at ${checkpointFile}; starting fresh`);
+    else if (fs.existsSync(checkpointFile)) log(`note: starting fresh; the checkpoint in ${tc.runDir} will be replaced (pass --resume to continue it)`);
     state = TrainingSession.freshState(initParameters(model, { seed: tc.seed }), artifacts.manifest);
   }
   const metrics = new MetricsLog(metricsFile, state.step > 0 ? state.step : -1);
@@ -195,16 +207,17 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
         lrs[k] = learningRate(first + k);
       }
       const chunkStart = performance.now();
+      const wallAtStart = wallTime();
       const { losses, gradNorms } = await session.runSteps(tokens, lrs);
-      const tokensPerSecond = (K * B * T) / ((performance.now() - chunkStart) / 1000);
-      const now = wallTime();
+      const chunkSeconds = (performance.now() - chunkStart) / 1000;
+      const tokensPerSecond = (K * B * T) / chunkSeconds;
       for (let k = 0; k < K; k++) {
         const step = first + k + 1;
         if (!Number.isFinite(losses[k]!) || !Number.isFinite(gradNorms[k]!)) {
           const kept = fs.existsSync(checkpointFile) ? `the last good checkpoint (step ${loadStep(checkpointFile)}) is kept at ${checkpointFile}` : 'no checkpoint was written';
           throw new NonFiniteLossError(`loss is ${losses[k]} (grad norm ${gradNorms[k]}) at step ${step} with learning rate ${lrs[k]!.toPrecision(3)}; training stopped and ${kept}. Lower maxLearningRate or gradClip, then resume.`, step);
         }
-        const record: MetricsRecord = { step, tokensSeen: step * B * T, trainLoss: losses[k]!, lr: lrs[k]!, gradNorm: gradNorms[k]!, tokensPerSecond, wallTime: now };
+        const record: MetricsRecord = { step, tokensSeen: step * B * T, trainLoss: losses[k]!, lr: lrs[k]!, gradNorm: gradNorms[k]!, tokensPerSecond, wallTime: wallAtStart + (chunkSeconds * (k + 1)) / K };
         if (k === K - 1 && validTokens && (step % tc.evalEvery === 0 || step === tc.steps) && tc.evalEvery >= 0) {
           record.valLoss = await validate();
           lastValLoss = record.valLoss;
@@ -226,8 +239,6 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
     return { step: session.state.step, interrupted: session.state.step < tc.steps, finalTrainLoss: lastTrainLoss, finalValLoss: lastValLoss, checkpoint: file, metricsFile, runDir: tc.runDir };
   } finally {
     if (hooks.handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
-    trainTokens.close();
-    validTokens?.close();
     await session.release();
   }
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Session, type HostTensor, type SessionOptions } from '@cs336/graph';
 import { resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import type { ArtifactManifest } from './artifacts.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, type CheckpointMetadata } from './checkpoint.js';
 import type { NextTokenModel } from './generate.js';
 import {
   GRAD_NORMS_OUTPUT, IDS_INPUT, LAST_POSITION_INPUT, LEARNING_RATES_INPUT, LOGITS_OUTPUT, LOSSES_OUTPUT, LOSS_OUTPUT, STEP_INPUT,
@@ -141,7 +141,13 @@ export class InferenceModel implements NextTokenModel {
   readonly vocabSize: number;
   private readonly specs: ReadonlyArray<{ name: string; shape: readonly number[] }>;
 
-  private constructor(private readonly session: Session, readonly model: TransformerConfig, private readonly parameters: Map<string, Float32Array>) {
+  private constructor(
+    private readonly session: Session,
+    readonly model: TransformerConfig,
+    private readonly parameters: Map<string, Float32Array>,
+    /** The checkpoint's metadata when built from one (its trainConfig names the tokenizer). */
+    readonly metadata?: CheckpointMetadata,
+  ) {
     this.contextLength = model.contextLength;
     this.vocabSize = model.vocabSize;
     this.specs = transformerParameters(model);
@@ -165,7 +171,7 @@ export class InferenceModel implements NextTokenModel {
       parameters.set(name, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array));
     }
     const session = await Session.create(buildInferGraph(model).toModel({ producer: '@cs336/train' }), options);
-    return new InferenceModel(session, model, parameters);
+    return new InferenceModel(session, model, parameters, checkpoint.metadata);
   }
 
   async nextTokenLogits(ids: readonly number[]): Promise<Float32Array> {

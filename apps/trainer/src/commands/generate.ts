@@ -1,19 +1,16 @@
 /** cs336 generate: sample text from a training checkpoint with a BPE tokenizer. */
-import fs from 'node:fs';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { Tokenizer } from '@cs336/tokenizer';
 import { InferenceModel, generate } from '@cs336/train';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
+import { TOKENIZER_USAGE, loadTokenizer, parseFlags } from './tokenize.js';
 
 const END_OF_TEXT = '<|endoftext|>';
-const USAGE = `cs336 generate --checkpoint DIR --tokenizer DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
+const USAGE = `cs336 generate --checkpoint DIR ${TOKENIZER_USAGE} --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
 
   --checkpoint DIR   a run directory (or its checkpoint.safetensors)
-  --tokenizer DIR    folder with vocab.json + merges.txt (or a tokenizer.json file)
+  --tokenizer DIR    defaults to the "tokenizer" recorded in the checkpoint's train config
   --temperature T    0 = greedy (default 1);  --top-p P nucleus threshold in (0, 1] (default 1)
-  Generation stops at ${END_OF_TEXT} when the vocabulary has it.`;
+  Generation stops at ${END_OF_TEXT} when the tokenizer has it.`;
 
 function number(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -22,57 +19,36 @@ function number(name: string, text: string | undefined, fallback: number): numbe
   return value;
 }
 
-async function loadTokenizer(where: string): Promise<Tokenizer> {
-  if (!fs.existsSync(where)) throw new UsageError(`tokenizer not found: ${where}`);
-  if (fs.statSync(where).isFile()) return Tokenizer.fromTokenizerJson(where);
-  const vocab = path.join(where, 'vocab.json');
-  const merges = path.join(where, 'merges.txt');
-  if (fs.existsSync(vocab) && fs.existsSync(merges)) return Tokenizer.fromFiles(vocab, merges, [END_OF_TEXT]);
-  const json = path.join(where, 'tokenizer.json');
-  if (fs.existsSync(json)) return Tokenizer.fromTokenizerJson(json);
-  throw new UsageError(`${where} has neither vocab.json + merges.txt nor tokenizer.json`);
-}
-
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'sample text from a trained checkpoint',
   usage: USAGE,
   async run(argv) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      values = parseArgs({
-        args: argv,
-        options: {
-          checkpoint: { type: 'string' }, tokenizer: { type: 'string' }, prompt: { type: 'string' },
-          'max-new-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-p': { type: 'string' },
-          seed: { type: 'string' }, device: { type: 'string' },
-        },
-      }).values;
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
-    }
-    const checkpoint = values.checkpoint as string | undefined;
-    const tokenizerDir = values.tokenizer as string | undefined;
-    const prompt = values.prompt as string | undefined;
-    if (!checkpoint || !tokenizerDir || prompt === undefined) throw new UsageError(`--checkpoint, --tokenizer and --prompt are required\nusage: ${USAGE}`);
-    const device = (values.device as string | undefined) ?? 'cpu';
+    const values = parseFlags(argv, ['checkpoint', 'prompt', 'max-new-tokens', 'temperature', 'top-p', 'seed', 'device'], USAGE);
+    const { checkpoint, prompt } = values;
+    if (!checkpoint || prompt === undefined) throw new UsageError(`--checkpoint and --prompt are required\nusage: ${USAGE}`);
+    const device = values.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got "${device}"`);
     const options = {
-      maxNewTokens: number('max-new-tokens', values['max-new-tokens'] as string | undefined, 256),
-      temperature: number('temperature', values.temperature as string | undefined, 1),
-      topP: number('top-p', values['top-p'] as string | undefined, 1),
-      seed: number('seed', values.seed as string | undefined, 0),
+      maxNewTokens: number('max-new-tokens', values['max-new-tokens'], 256),
+      temperature: number('temperature', values.temperature, 1),
+      topP: number('top-p', values['top-p'], 1),
+      seed: number('seed', values.seed, 0),
     };
-    const tokenizer = await loadTokenizer(tokenizerDir);
     const model = await InferenceModel.fromCheckpoint(checkpoint, { device });
     try {
+      const recorded = model.metadata?.trainConfig.tokenizer;
+      const noTokenizerFlag = values.tokenizer === undefined && values.vocab === undefined && values.merges === undefined;
+      if (noTokenizerFlag && typeof recorded === 'string' && recorded !== '') values.tokenizer = recorded;
+      const tokenizer = await loadTokenizer(values, USAGE);
       const stop = tokenizer.specialTokenId(END_OF_TEXT);
       const ids = tokenizer.encode(prompt);
       if (ids.length === 0) {
-        if (stop === undefined) throw new UsageError('the prompt is empty and the tokenizer has no <|endoftext|> to start from');
+        if (stop === undefined) throw new UsageError(`the prompt is empty and the tokenizer has no ${END_OF_TEXT} to start from`);
         ids.push(stop);
       }
-      const context = ids.slice(-model.contextLength);
+      const outOfRange = ids.find((id) => id >= model.vocabSize);
+      if (outOfRange !== undefined) throw new UsageError(`the tokenizer produced id ${outOfRange} but the model's vocabulary has ${model.vocabSize} ids; use the tokenizer the model was trained with`);
       process.stdout.write(prompt);
       // Print as tokens arrive; hold back a trailing partial UTF-8 character (decoded as U+FFFD) until it completes.
       const generated: number[] = [];
@@ -83,7 +59,7 @@ export const generateCommand: Command = {
         if (text.startsWith(printed)) process.stdout.write(text.slice(printed.length));
         printed = text;
       };
-      await generate(model, context, {
+      await generate(model, ids.slice(-model.contextLength), {
         ...options,
         ...(stop !== undefined ? { stopToken: stop } : {}),
         onToken: (id) => { generated.push(id); flush(false); },

@@ -1,0 +1,99 @@
+/**
+ * `cs336 train` and `cs336 generate` end to end, each run as the real CLI in a child process
+ * (workspace packages resolved to their sources): BPE → tokenize → train → Ctrl-C → resume → sample.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../command.js';
+import { parseTrainArgs } from './train.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.join(here, '../cli.ts');
+const CHILD_TSCONFIG = path.join(here, '../../../../packages/train/test/tsconfig.child.json');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function cs336(args: string[], interrupt?: { when: RegExp; signal: NodeJS.Signals }): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSX_TSCONFIG_PATH: CHILD_TSCONFIG } });
+  let stdout = '';
+  let stderr = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (interrupt && !sent && interrupt.when.test(stderr)) {
+      sent = true;
+      child.kill(interrupt.signal);
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('parseTrainArgs', () => {
+  it('pairs --field value overrides and keeps --config and --resume apart', () => {
+    expect(parseTrainArgs(['--config', 'c.json', '--lr', '1e-3', '--resume', '--steps=20', '--model.dModel', '64']))
+      .toEqual({ config: 'c.json', resume: true, overrides: { lr: '1e-3', steps: '20', 'model.dModel': '64' } });
+  });
+  it('rejects stray arguments and flags without a value', () => {
+    expect(() => parseTrainArgs(['stray'])).toThrow(UsageError);
+    expect(() => parseTrainArgs(['--steps'])).toThrow('--steps needs a value');
+  });
+});
+
+describe('cs336 train / generate', () => {
+  let dir: string;
+  let config: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-train-'));
+    const sentences = ['the cat sat on the mat.', 'a dog ran to the park.', 'the bird sang a song.', 'we like to read books.'];
+    const text = Array.from({ length: 400 }, (_, i) => sentences[(i * 7) % 4]).join(' ') + '<|endoftext|>';
+    fs.writeFileSync(path.join(dir, 'text.txt'), text);
+    const bpe = await cs336(['bpe', 'train', '--input', path.join(dir, 'text.txt'), '--vocab-size', '300', '--special-token', '<|endoftext|>', '--out', path.join(dir, 'tok'), '--workers', '1']);
+    expect(bpe.code).toBe(0);
+    const tokenized = await cs336(['tokenize', '--tokenizer', path.join(dir, 'tok'), '--input', path.join(dir, 'text.txt'), '--out', path.join(dir, 'tokens.bin'), '--workers', '0']);
+    expect(tokenized.code).toBe(0);
+    config = path.join(dir, 'cfg.json');
+    fs.writeFileSync(config, JSON.stringify({
+      model: { vocabSize: 300, contextLength: 16, dModel: 16, numLayers: 1, numHeads: 2, dFf: 32 },
+      tokenizer: path.join(dir, 'tok'), trainData: path.join(dir, 'tokens.bin'), validationData: path.join(dir, 'tokens.bin'), runDir: path.join(dir, 'run'),
+      batchSize: 4, steps: 400, stepsPerRun: 2, warmupSteps: 2, evalEvery: 2, evalBatches: 1, checkpointEvery: 1000, threads: 1,
+    }));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints each override, stops cleanly on SIGINT with a checkpoint, and resumes to the end', async () => {
+    const first = await cs336(['train', '--config', config, '--lr', '3e-3'], { when: /step 4: train loss/, signal: 'SIGINT' });
+    expect(first.stderr).toContain('override maxLearningRate: 0.001 → 0.003');
+    expect(first.stderr).toContain('received SIGINT');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^interrupted: step \d+/);
+    const resumed = await cs336(['train', '--config', config, '--lr', '3e-3', '--steps', '12', '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed from .* at step \d+/);
+    expect(resumed.stdout).toMatch(/^done: step \d+, train loss [\d.]+, validation loss [\d.]+; checkpoint /);
+  });
+
+  it('exits 2 on a bad flag and 1 on unusable input, naming the problem', async () => {
+    const bad = await cs336(['train', '--config', config, '--lrr', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option --lrr/);
+    const long = await cs336(['train', '--config', config, '--context-length', '17']);
+    expect(long.code).toBe(1);
+    expect(long.stderr).toMatch(/contextLength 17 is longer than the model's contextLength 16/);
+  });
+
+  it('generates reproducibly from the checkpoint, starting with the prompt (tokenizer from the flag or the checkpoint)', async () => {
+    const args = ['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', 'the cat', '--max-new-tokens', '12', '--seed', '3'];
+    const [a, b] = await Promise.all([cs336([...args, '--tokenizer', path.join(dir, 'tok')]), cs336(args)]);
+    expect(a.code).toBe(0);
+    expect(a.stdout.startsWith('the cat')).toBe(true);
+    expect(a.stdout.length).toBeGreaterThan('the cat\n'.length);
+    expect(b.stdout).toBe(a.stdout);
+    const missing = await cs336(['generate', '--checkpoint', path.join(dir, 'nope'), '--tokenizer', path.join(dir, 'tok'), '--prompt', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no checkpoint at .*nope/);
+  });
+});

@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GraphBuilder } from './graph-builder.js';
+import { decodeModel } from './onnx-proto.js';
+import * as op from './ops.js';
+import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, Session, assertCudaProviderInstalled, onnxruntimeBinaryDir, runGraph } from './session.js';
+import { hostTensor, type HostTensor } from './value.js';
+import { randomFeeds, transformerLikeBlock } from '../test/models.js';
+import { expectClose } from '../test/reference.js';
+
+function smallGraph(): GraphBuilder {
+  const g = new GraphBuilder('small');
+  const x = g.input('x', 'float32', ['B', 3]);
+  const w = g.parameter('w', 'float32', [2, 3]);
+  const y = op.matMul(x, op.transpose(w));
+  g.output(y, 'y');
+  g.output(op.reduceSum(y), 'total');
+  return g;
+}
+
+const feeds = (): Record<string, HostTensor> => ({
+  x: hostTensor('float32', [2, 3], [1, 2, 3, 4, 5, 6]),
+  w: hostTensor('float32', [2, 3], [1, 0, 0, 0, 1, 0]),
+});
+
+describe('Session feeds and fetches', () => {
+  let session: Session;
+  beforeAll(async () => {
+    session = await Session.create(smallGraph());
+  });
+  afterAll(async () => {
+    await session.release();
+  });
+
+  it('lists inputs and outputs and runs', async () => {
+    expect(session.inputNames).toEqual(['x', 'w']);
+    expect(session.outputNames).toEqual(['y', 'total']);
+    const out = await session.run(feeds());
+    expect(out.y?.dims).toEqual([2, 2]);
+    expectClose(out.y?.data as Float32Array, [1, 2, 4, 5], 0);
+  });
+
+  it('fetches a subset', async () => {
+    const out = await session.run(feeds(), ['total']);
+    expect(Object.keys(out)).toEqual(['total']);
+    expectClose(out.total?.data as Float32Array, [12], 0);
+  });
+
+  it('names a missing feed with its type', async () => {
+    const { w } = feeds();
+    await expect(session.run({ w: w! })).rejects.toThrow('Session.run: missing feed "x" (float32[B,3])');
+  });
+
+  it('names an unused feed and lists the inputs', async () => {
+    await expect(session.run({ ...feeds(), z: hostTensor('float32', [1]) })).rejects.toThrow('Session.run: feed "z" is not an input of this model; inputs are x, w');
+  });
+
+  it('rejects a dtype mismatch', async () => {
+    await expect(session.run({ ...feeds(), x: hostTensor('float64', [2, 3]) })).rejects.toThrow('Session.run: feed "x" is float64 but the input is float32[B,3]; convert the data');
+  });
+
+  it('rejects a rank or static dim mismatch', async () => {
+    await expect(session.run({ ...feeds(), x: hostTensor('float32', [6]) })).rejects.toThrow('(rank differs)');
+    await expect(session.run({ ...feeds(), w: hostTensor('float32', [3, 2]) })).rejects.toThrow('Session.run: feed "w" has shape [3,2] but the input is [2,3] (dim 0 must be 2)');
+  });
+
+  it('rejects an unknown fetch', async () => {
+    await expect(session.run(feeds(), ['nope'])).rejects.toThrow('Session.run: fetch "nope" is not an output; outputs are y, total');
+  });
+});
+
+describe("device: 'cuda'", () => {
+  const providerPresent = CUDA_PROVIDER_FILES.every((f) => fs.existsSync(path.join(onnxruntimeBinaryDir(), f)));
+  (providerPresent ? it.skip : it)('without the provider libraries says what is missing and how to install it', async () => {
+    const promise = Session.create(smallGraph(), { device: 'cuda' });
+    await expect(promise).rejects.toThrow(/device 'cuda' needs the ONNX Runtime CUDA execution provider, but libonnxruntime_providers_cuda\.so and libonnxruntime_providers_shared\.so are missing from .*napi-v6\/linux\/x64/);
+    await expect(Session.create(smallGraph(), { device: 'cuda' })).rejects.toThrow(`npm pack ${CUDA_PROVIDER_PACKAGE}`);
+  });
+
+  it('names only the files that are missing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs336-cuda-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'libonnxruntime_providers_shared.so'), '');
+      expect(() => assertCudaProviderInstalled(dir)).toThrow(/but libonnxruntime_providers_cuda\.so is missing from/);
+      fs.writeFileSync(path.join(dir, 'libonnxruntime_providers_cuda.so'), '');
+      expect(() => assertCudaProviderInstalled(dir)).not.toThrow();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('optimization levels', () => {
+  it("'all' fuses MatMul+Transpose into FusedMatMul and gives the same numbers as 'disabled'", async () => {
+    const g = transformerLikeBlock(8).training;
+    const model = g.toModel();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs336-opt-'));
+    try {
+      const optimizedPath = path.join(dir, 'optimized.onnx');
+      const optimized = await Session.create(model, { optimizationLevel: 'all', optimizedModelPath: optimizedPath });
+      const plain = await Session.create(model, { optimizationLevel: 'disabled' });
+      const f = randomFeeds(g, { B: 2, T: 5 }, 60);
+      const a = await optimized.run(f);
+      const b = await plain.run(f);
+      await optimized.release();
+      await plain.release();
+      for (const name of Object.keys(b)) expectClose(a[name]!.data as Float32Array, Array.from(b[name]!.data as Float32Array), 1e-5);
+      const fused = decodeModel(fs.readFileSync(optimizedPath)).graph.node.filter((n) => n.opType === 'FusedMatMul');
+      expect(fused.length).toBeGreaterThan(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runGraph', () => {
+  it('creates, runs and releases in one call', async () => {
+    const out = await runGraph(smallGraph(), feeds());
+    expectClose(out.total?.data as Float32Array, [12], 0);
+  });
+});

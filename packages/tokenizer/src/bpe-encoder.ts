@@ -1,0 +1,156 @@
+/**
+ * The hot path of encoding: split on special tokens (longest first) → GPT-2 pre-tokens (@cs336/bpe)
+ * → per pre-token, a fixed-size cache (pretoken-cache.ts), else UTF-8 bytes → BPE merge loop
+ * (byte-pair-merge.ts). The text is never copied into a byte buffer as a whole: each pre-token is
+ * UTF-8 encoded by hand straight into byte-token ids.
+ *
+ * `compileBpe` validates a vocab + merges once and flattens them into typed arrays (`CompiledBpe`),
+ * which worker threads receive and rebuild an encoder from in milliseconds.
+ */
+import { forEachPretoken, splitOnSpecialTokens } from '@cs336/bpe';
+import { MergeScratch, MergeTable, bytePairMerge } from './byte-pair-merge.js';
+import { CACHE_MAX_PIECE, PretokenCache } from './pretoken-cache.js';
+
+/** A validated BPE model in flat form: cheap to send to a worker thread. */
+export interface CompiledBpe {
+  /** `byteToId[b]`: the id of the one-byte token b. */
+  byteToId: Int32Array;
+  /** Merges in rank order as (left id, right id, merged id) triples. */
+  mergeTriples: Int32Array;
+  /** Special tokens (deduplicated, in the order given) and their ids. */
+  specialTokens: string[];
+  specialIds: number[];
+}
+
+const latin1 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
+/**
+ * Checks a vocab (id → bytes), merges (pairs of bytes, in merge order) and special tokens, and returns
+ * the compiled model plus id → bytes with specials missing from the vocab given the next free ids.
+ */
+export function compileBpe(
+  vocab: ReadonlyMap<number, Uint8Array>,
+  merges: readonly (readonly [Uint8Array, Uint8Array])[],
+  specialTokens: readonly string[],
+): { compiled: CompiledBpe; tokenBytes: (Uint8Array | undefined)[] } {
+  const tokenBytes: (Uint8Array | undefined)[] = [];
+  const idOfBytes = new Map<string, number>();
+  for (const [id, bytes] of [...vocab].sort((a, b) => a[0] - b[0])) {
+    if (!Number.isSafeInteger(id) || id < 0) throw new Error(`Tokenizer: vocab id ${id} is not a non-negative integer`);
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new Error(`Tokenizer: vocab id ${id} has no bytes; every token needs at least one byte`);
+    tokenBytes[id] = bytes;
+    const key = latin1(bytes);
+    if (!idOfBytes.has(key)) idOfBytes.set(key, id); // a duplicate keeps the lowest id
+  }
+  const byteToId = new Int32Array(256);
+  for (let b = 0; b < 256; b++) {
+    const id = idOfBytes.get(String.fromCharCode(b));
+    if (id === undefined) throw new Error(`Tokenizer: the vocab has no token for byte 0x${b.toString(16).padStart(2, '0')}; a byte-level BPE vocab needs all 256 single bytes`);
+    byteToId[b] = id;
+  }
+
+  const show = (bytes: Uint8Array) => JSON.stringify(new TextDecoder().decode(bytes));
+  const mergeTriples = new Int32Array(merges.length * 3);
+  merges.forEach(([left, right], index) => {
+    const leftId = idOfBytes.get(latin1(left));
+    const rightId = idOfBytes.get(latin1(right));
+    const mergedId = idOfBytes.get(latin1(left) + latin1(right));
+    const missing = leftId === undefined ? left : rightId === undefined ? right : mergedId === undefined ? new Uint8Array([...left, ...right]) : undefined;
+    if (missing) throw new Error(`Tokenizer: merge ${index} (${show(left)} + ${show(right)}) refers to ${show(missing)}, which is not in the vocab; use the merges file that belongs to this vocab`);
+    mergeTriples.set([leftId!, rightId!, mergedId!], index * 3);
+  });
+
+  const specials = [...new Set(specialTokens)];
+  const specialIds: number[] = [];
+  for (const special of specials) {
+    if (typeof special !== 'string' || special.length === 0) throw new Error(`Tokenizer: special token ${JSON.stringify(special)} is empty; special tokens must be non-empty strings`);
+    const bytes = new TextEncoder().encode(special);
+    let id = idOfBytes.get(latin1(bytes));
+    if (id === undefined) {
+      id = tokenBytes.length;
+      tokenBytes[id] = bytes;
+      idOfBytes.set(latin1(bytes), id);
+    }
+    specialIds.push(id);
+  }
+  return { compiled: { byteToId, mergeTriples, specialTokens: specials, specialIds }, tokenBytes };
+}
+
+export class BpeEncoder {
+  private readonly byteToId: Int32Array;
+  private readonly mergeTable: MergeTable;
+  private readonly specialTokens: string[];
+  private readonly specialIds: Map<string, number>;
+  private readonly cache = new PretokenCache();
+  private readonly scratch = new MergeScratch();
+
+  constructor(compiled: CompiledBpe) {
+    this.byteToId = compiled.byteToId;
+    this.mergeTable = new MergeTable(compiled.mergeTriples);
+    this.specialTokens = compiled.specialTokens;
+    this.specialIds = new Map(compiled.specialTokens.map((token, i) => [token, compiled.specialIds[i]!]));
+  }
+
+  /** Token ids of `text`, special tokens included. */
+  encode(text: string): number[] {
+    const ids: number[] = [];
+    if (this.specialIds.size === 0) {
+      this.encodeOrdinary(text, ids);
+      return ids;
+    }
+    for (const piece of splitOnSpecialTokens(text, this.specialTokens)) {
+      if (piece.special) ids.push(this.specialIds.get(piece.text)!);
+      else this.encodeOrdinary(piece.text, ids);
+    }
+    return ids;
+  }
+
+  /** Text without special-token handling: BPE over GPT-2 pre-tokens. */
+  private encodeOrdinary(text: string, ids: number[]): void {
+    forEachPretoken(text, (start, end) => this.encodePretoken(text, start, end, ids));
+  }
+
+  private encodePretoken(text: string, start: number, end: number, out: number[]): void {
+    const cache = this.cache;
+    const cacheable = end - start <= CACHE_MAX_PIECE;
+    const hash = cacheable ? PretokenCache.hash(text, start, end) : 0;
+    if (cacheable) {
+      const entry = cache.find(text, start, end, hash);
+      if (entry >= 0) {
+        const cachedIds = cache.ids;
+        const from = cache.valueStartOf(entry);
+        const to = from + cache.valueLengthOf(entry);
+        for (let i = from; i < to; i++) out.push(cachedIds[i]!);
+        return;
+      }
+    }
+    const scratch = this.scratch;
+    scratch.ensure(3 * (end - start)); // a UTF-16 unit is at most 3 UTF-8 bytes (a pair: 4 for 2)
+    const ids = scratch.ids;
+    const byteToId = this.byteToId;
+    let n = 0;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x80) {
+        ids[n++] = byteToId[c]!;
+      } else if (c < 0x800) {
+        ids[n++] = byteToId[0xc0 | (c >> 6)]!;
+        ids[n++] = byteToId[0x80 | (c & 0x3f)]!;
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        const codePoint = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
+        ids[n++] = byteToId[0xf0 | (codePoint >> 18)]!;
+        ids[n++] = byteToId[0x80 | ((codePoint >> 12) & 0x3f)]!;
+        ids[n++] = byteToId[0x80 | ((codePoint >> 6) & 0x3f)]!;
+        ids[n++] = byteToId[0x80 | (codePoint & 0x3f)]!;
+      } else {
+        const unit = c >= 0xd800 && c <= 0xdfff ? 0xfffd : c; // lone surrogate → U+FFFD
+        ids[n++] = byteToId[0xe0 | (unit >> 12)]!;
+        ids[n++] = byteToId[0x80 | ((unit >> 6) & 0x3f)]!;
+        ids[n++] = byteToId[0x80 | (unit & 0x3f)]!;
+      }
+    }
+    const length = bytePairMerge(this.mergeTable, scratch, n);
+    for (let i = 0; i < length; i++) out.push(scratch.ids[i]!);
+    if (cacheable) cache.insert(text, start, end, hash, scratch.ids, length);
+  }
+}
