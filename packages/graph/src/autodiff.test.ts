@@ -128,6 +128,14 @@ describe('unbroadcast', () => {
     expect(g.nodes.filter((n) => n.name.startsWith('grad/')).map((n) => n.opType)).not.toContain('Expand');
   });
 
+  it('keeps a normalizer’s [B,T,1] gradient broadcastable instead of expanding it', () => {
+    const g = new GraphBuilder('t');
+    const x = g.parameter('x', 'float32', [2, 3, 8]);
+    const rms = op.div(x, op.sqrt(op.add(op.reduceMean(op.mul(x, x), [-1]), 1e-5)));
+    gradients(rms, [x], g.input('seed', 'float32', [2, 3, 8]));
+    expect(g.nodes.filter((n) => n.name.startsWith('grad/')).map((n) => n.opType)).not.toContain('Expand');
+  });
+
   it('computes the stretched axes at run time when they are not known statically', async () => {
     // 'M' may or may not be 1; here it is 1 at run time, so db sums over N.
     await checkGradients([rand('a', [4, 3], 42, -1, 1, ['N', 3]), rand('b', [1, 3], 43, -1, 1, ['M', 3])], ([a, b]) => op.mul(a!, b!));

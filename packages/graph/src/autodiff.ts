@@ -5,7 +5,8 @@
  * 2. Visit them in reverse topological order, applying the op's rule from GRADIENT_RULES.
  * 3. Sum the contributions of values with several consumers (fan-out) when they are first needed.
  * 4. Undo broadcasting here and only here: a contribution shaped like the op's output is summed
- *    over the stretched axes (ReduceSum) and reshaped to the input's shape.
+ *    over the axes broadcasting stretched (one ReduceSum). Contributions may stay smaller than
+ *    their value (broadcastable to it); they are expanded only before rules that need exact shapes.
  */
 import type { GraphNode } from './graph-builder.js';
 import { BROADCAST_SAFE, GRADIENT_RULES, NOT_DIFFERENTIABLE, shapeOf, zerosLike } from './gradient-rules.js';

@@ -72,8 +72,8 @@ function intAttribute(ctx: GradientContext, name: string, fallback: number): num
   return typeof v === 'number' ? v : fallback;
 }
 
-/** The values of a constant int64 input (axes, pads, k); throws if it is computed at run time. */
-function constantInts(ctx: GradientContext, i: number): number[] {
+/** The values of a constant input (axes, pads, k, a ratio); throws if it is computed at run time. */
+function constantNumbers(ctx: GradientContext, i: number): number[] {
   const v = input(ctx, i);
   const data = v.graph.constantData(v);
   if (!data) throw new Error(`gradient of ${ctx.node.opType} (node ${ctx.node.name}): input ${i} "${v.name}" must be a constant`);
@@ -126,7 +126,7 @@ function keepdimsGrad(ctx: GradientContext, axes: readonly number[]): Value {
 
 function reductionAxes(ctx: GradientContext): number[] {
   const rank = input(ctx, 0).shape.length;
-  const axes = ctx.inputs.length > 1 ? constantInts(ctx, 1) : [];
+  const axes = ctx.inputs.length > 1 ? constantNumbers(ctx, 1) : [];
   const all = axes.length === 0 ? Array.from({ length: rank }, (_, i) => i) : axes;
   return all.map((a) => (a < 0 ? a + rank : a));
 }
@@ -224,7 +224,7 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
   },
   Slice: (c) => {
     const x = input(c, 0);
-    const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => (i < c.inputs.length ? constantInts(c, i) : undefined));
+    const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => (i < c.inputs.length ? constantNumbers(c, i) : undefined));
     const rank = x.shape.length;
     const pads = new Array<number>(2 * rank).fill(0);
     (axes ?? (starts as number[]).map((_, i) => i)).forEach((axisRaw, i) => {
@@ -308,23 +308,27 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
     return [op.sub(dy, op.mul(op.exp(y), op.reduceSum(dy, [axis], true)))];
   },
   Trilu: (c) => {
-    const k = c.inputs.length > 1 ? (constantInts(c, 1)[0] ?? 0) : 0;
+    const k = c.inputs.length > 1 ? (constantNumbers(c, 1)[0] ?? 0) : 0;
     return [op.trilu(dyOf(c), intAttribute(c, 'upper', 1) === 1, k), undefined];
   },
   // Kept elements were scaled by 1/(1-ratio); the mask output says which were kept.
   Dropout: (c) => {
-    const x = input(c, 0);
-    const ratio = c.inputs.length > 1 ? toNumbers(x.graph.constantData(input(c, 1)) ?? { dtype: 'float32', dims: [], data: new Float32Array([0.5]) })[0] ?? 0.5 : 0.5;
-    const training = c.inputs.length > 2 ? (constantInts(c, 2)[0] ?? 0) === 1 : false;
+    const ratio = c.inputs.length > 1 ? constantNumbers(c, 1)[0] ?? 0.5 : 0.5;
+    const training = c.inputs.length > 2 ? constantNumbers(c, 2)[0] === 1 : false;
     if (!training) return [dyOf(c), undefined, undefined];
     return [op.where(output(c, 1), op.mul(dyOf(c), 1 / (1 - ratio)), 0), undefined, undefined];
   },
+  // Slice the unpadded region back out of dy.
   Pad: (c) => {
-    const pads = constantInts(c, 1);
+    const pads = constantNumbers(c, 1);
     const x = input(c, 0);
     const rank = x.shape.length;
     const starts = pads.slice(0, rank);
-    const ends = pads.slice(rank).map((p, i) => (x.shape[i] === undefined ? op.SLICE_END : typeof x.shape[i] === 'number' ? (starts[i] as number) + (x.shape[i] as number) : p === 0 ? op.SLICE_END : -p));
+    const ends = x.shape.map((size, i) => {
+      const endPad = pads[i + rank] as number;
+      if (typeof size === 'number') return (starts[i] as number) + size;
+      return endPad === 0 ? op.SLICE_END : -endPad;
+    });
     return [op.slice(dyOf(c), starts, ends), undefined];
   },
 };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GraphBuilder } from './graph-builder.js';
 import { decodeModel } from './onnx-proto.js';
 import * as op from './ops.js';
-import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, Session, assertCudaProviderInstalled, onnxruntimeBinaryDir, runGraph } from './session.js';
+import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, Session, assertCudaProviderInstalled, onnxruntimeBinaryDir, resolveSessionOptions, runGraph } from './session.js';
 import { hostTensor, type HostTensor } from './value.js';
 import { randomFeeds, transformerLikeBlock } from '../test/models.js';
 import { expectClose } from '../test/reference.js';
@@ -67,6 +67,15 @@ describe('Session feeds and fetches', () => {
 
   it('rejects an unknown fetch', async () => {
     await expect(session.run(feeds(), ['nope'])).rejects.toThrow('Session.run: fetch "nope" is not an output; outputs are y, total');
+  });
+});
+
+describe('resolveSessionOptions', () => {
+  it('fills defaults and rejects bad values with the accepted ones', () => {
+    expect(resolveSessionOptions({})).toEqual({ device: 'cpu', optimizationLevel: 'all' });
+    expect(() => resolveSessionOptions({ device: 'gpu' as never })).toThrow("Session: device 'gpu' is not supported; use 'cpu' or 'cuda'");
+    expect(() => resolveSessionOptions({ threads: 0 })).toThrow('Session: threads 0 must be a positive integer');
+    expect(() => resolveSessionOptions({ optimizationLevel: 'max' as never })).toThrow("optimizationLevel 'max' is not one of disabled, basic, extended, all");
   });
 });
 

@@ -28,10 +28,22 @@ export interface SessionOptions {
   optimizedModelPath?: string;
 }
 
-export const DEFAULT_SESSION_OPTIONS: Readonly<Required<Omit<SessionOptions, 'threads' | 'optimizedModelPath'>>> = Object.freeze({
-  device: 'cpu',
-  optimizationLevel: 'all',
-});
+export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({ device: 'cpu', optimizationLevel: 'all' });
+
+const OPTIMIZATION_LEVELS: readonly OptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
+
+/** Fills defaults and validates; errors name the bad value and the accepted ones. */
+export function resolveSessionOptions(options: SessionOptions = {}): Readonly<SessionOptions & { device: Device; optimizationLevel: OptimizationLevel }> {
+  const resolved = { ...DEFAULT_SESSION_OPTIONS, ...options } as SessionOptions & { device: Device; optimizationLevel: OptimizationLevel };
+  if (resolved.device !== 'cpu' && resolved.device !== 'cuda') throw new Error(`Session: device '${String(resolved.device)}' is not supported; use 'cpu' or 'cuda'`);
+  if (!OPTIMIZATION_LEVELS.includes(resolved.optimizationLevel)) {
+    throw new Error(`Session: optimizationLevel '${String(resolved.optimizationLevel)}' is not one of ${OPTIMIZATION_LEVELS.join(', ')}`);
+  }
+  if (resolved.threads !== undefined && !(Number.isInteger(resolved.threads) && resolved.threads >= 1)) {
+    throw new Error(`Session: threads ${resolved.threads} must be a positive integer (or omitted to let ORT choose)`);
+  }
+  return Object.freeze(resolved);
+}
 
 /** What a graph input expects: dtype and (partly symbolic) shape. */
 export interface InputSignature {
@@ -95,21 +107,17 @@ export class Session {
   }
 
   static async create(model: Uint8Array | GraphBuilder, options: SessionOptions = {}): Promise<Session> {
-    const device = options.device ?? DEFAULT_SESSION_OPTIONS.device;
-    if (device !== 'cpu' && device !== 'cuda') throw new Error(`Session.create: device '${String(device)}' is not supported; use 'cpu' or 'cuda'`);
-    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-      throw new Error(`Session.create: threads ${options.threads} must be a positive integer`);
-    }
-    if (device === 'cuda') assertCudaProviderInstalled();
+    const resolved = resolveSessionOptions(options);
+    if (resolved.device === 'cuda') assertCudaProviderInstalled();
     const bytes = model instanceof GraphBuilder ? model.toModel() : model;
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [device],
-      graphOptimizationLevel: options.optimizationLevel ?? DEFAULT_SESSION_OPTIONS.optimizationLevel,
+      executionProviders: [resolved.device],
+      graphOptimizationLevel: resolved.optimizationLevel,
       // Errors only: ORT's warnings (e.g. about saving an optimized model) are noise for library users.
       logSeverityLevel: 3,
     };
-    if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
-    if (options.optimizedModelPath) sessionOptions.optimizedModelFilePath = options.optimizedModelPath;
+    if (resolved.threads !== undefined) sessionOptions.intraOpNumThreads = resolved.threads;
+    if (resolved.optimizedModelPath) sessionOptions.optimizedModelFilePath = resolved.optimizedModelPath;
     return new Session(await ort.InferenceSession.create(bytes, sessionOptions));
   }
 

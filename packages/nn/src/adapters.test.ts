@@ -87,6 +87,13 @@ describe('GELU and softmax through ORT CPU', () => {
     expect(worst).toBeLessThan(2e-6);
   });
 
+  it('GELU in float64 (erf from elementary ops) matches the float64 form to 1e-12', async () => {
+    const xs = Float64Array.from({ length: 401 }, (_, i) => -20 + i * 0.1);
+    const y = (await runGelu({ data: xs, dims: [xs.length] })).data as Float64Array;
+    expect(y).toBeInstanceOf(Float64Array);
+    xs.forEach((x, i) => expect(Math.abs(y[i]! - 0.5 * x * (1 + erf(x / Math.SQRT2)))).toBeLessThan(1e-12));
+  });
+
   it('softmax matches the float64 reference and is unchanged by a +100 shift', async () => {
     const xs = Float32Array.from({ length: 5 * 10 }, (_, i) => Math.cos(i * 3.3) * 3);
     const expected = referenceSoftmax(xs, 5, 10);

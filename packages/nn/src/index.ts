@@ -16,6 +16,7 @@ export { linear } from './linear.js';
 export { embedding } from './embedding.js';
 export { rmsNorm } from './rms-norm.js';
 export { gelu } from './gelu.js';
+export { erfFloat64 } from './erf-float64.js';
 export { softmax } from './softmax.js';
 export { feedForward } from './feed-forward.js';
 export { causalMaskFor, multiHeadSelfAttention, scaledDotProductAttention } from './attention.js';

@@ -106,9 +106,9 @@ async function main() {
       if (!sameIds(encode(text), expected)) throw new Error(`${name} gives different ids from @cs336/tokenizer on ${corpus.name}; not timing it`);
     }
     const speeds = measureInTurns(encoders, text);
-    const ours = speeds['@cs336/tokenizer']!;
+    const oursSpeed = speeds['@cs336/tokenizer']!;
     const ratio = (key: 'medianMbPerSecond' | 'bestMbPerSecond') =>
-      Object.fromEntries(Object.entries(speeds).filter(([name]) => name !== '@cs336/tokenizer').map(([name, s]) => [name, Number((ours[key] / s[key]).toFixed(2))]));
+      Object.fromEntries(Object.entries(speeds).filter(([name]) => name !== '@cs336/tokenizer').map(([name, s]) => [name, Number((oursSpeed[key] / s[key]).toFixed(2))]));
     const ratios = { median: ratio('medianMbPerSecond'), best: ratio('bestMbPerSecond') };
     results.push({ corpus: corpus.name, bytes: Buffer.byteLength(text), tokens: expected.length, idsIdentical: true, speeds, oursOverOthers: ratios });
   }

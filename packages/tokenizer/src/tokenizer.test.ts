@@ -182,6 +182,19 @@ describeWithFixtures('Tokenizer with GPT-2 files', () => {
     }
   });
 
+  it('reads what @cs336/bpe trains and writes, and encodes like the reference on it', async () => {
+    const { trainBpe, writeGpt2Files } = await import('@cs336/bpe');
+    const model = await trainBpe({ input: fixturePath('corpus.en'), vocabSize: 400, specialTokens: ['<|endoftext|>'], workers: 0 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-trained-'));
+    await writeGpt2Files(dir, model.vocab, model.merges);
+    const trained = await Tokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'), ['<|endoftext|>']);
+    expect(trained.vocabSize).toBe(400);
+    const text = fs.readFileSync(fixturePath('corpus.en'), 'utf8').slice(0, 20_000) + '<|endoftext|> ünïcödé 🙃';
+    const ids = trained.encode(text);
+    expect(ids).toEqual(referenceEncode(text, model.vocab, model.merges, ['<|endoftext|>']));
+    expect(trained.decode(ids)).toBe(text);
+  });
+
   it('loads the same model from a tokenizer.json', async () => {
     const { formatTokenizerJson } = await import('@cs336/bpe');
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-')), 'tokenizer.json');

@@ -4,8 +4,9 @@
  *   eval.onnx        mean loss of a batch, no gradients
  *   infer.onnx       next-token logits at one position
  *   manifest.json    configs, tensor names/shapes/dtypes, opset, onnxruntime-node version, config hash
- * The folder is reused when the manifest's hash matches the requested configs and every file is
- * present, and rebuilt otherwise (building the autodiff graph takes a while for big models).
+ * The folder is reused when the manifest's hash matches the requested configs (and the versions of the
+ * packages that build the graphs) and every file is present, and rebuilt otherwise. Bump
+ * ARTIFACTS_FORMAT when the graphs change without a version bump.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,6 +34,8 @@ export interface ArtifactManifest {
   configHash: string;
   opset: number;
   onnxruntimeNode: string;
+  /** Versions of @cs336/train, graph, nn and optim that built the graphs. */
+  builders: Record<string, string>;
   model: TransformerConfig;
   batchSize: number;
   contextLength: number;
@@ -47,17 +50,34 @@ export interface ArtifactManifest {
 const FILES = { trainStep: 'train_step.onnx', eval: 'eval.onnx', infer: 'infer.onnx' } as const;
 export const MANIFEST_FILE = 'manifest.json';
 
-/** The installed onnxruntime-node version (read through @cs336/graph, which depends on it). */
-export function onnxruntimeVersion(): string {
+const localRequire = createRequire(import.meta.url);
+
+function versionOf(packageJson: string, from = localRequire): string {
   try {
-    const graphRequire = createRequire(createRequire(import.meta.url).resolve('@cs336/graph/package.json'));
-    return (graphRequire('onnxruntime-node/package.json') as { version: string }).version;
+    return (from(packageJson) as { version: string }).version;
   } catch {
     return 'unknown';
   }
 }
 
-function describeTensors(shape: TrainStepShape): Omit<ArtifactManifest, 'format' | 'configHash' | 'opset' | 'onnxruntimeNode' | 'model' | 'batchSize' | 'contextLength' | 'optimizer' | 'files'> {
+/** The installed onnxruntime-node version (read through @cs336/graph, which depends on it). */
+export function onnxruntimeVersion(): string {
+  try {
+    return versionOf('onnxruntime-node/package.json', createRequire(localRequire.resolve('@cs336/graph/package.json')));
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Versions of the packages that build the graphs: a new release rebuilds old artifact folders. */
+function builderVersions(): Record<string, string> {
+  return {
+    '@cs336/train': versionOf('../package.json'),
+    ...Object.fromEntries(['graph', 'nn', 'optim'].map((name) => [`@cs336/${name}`, versionOf(`@cs336/${name}/package.json`)])),
+  };
+}
+
+function describeTensors(shape: TrainStepShape): Omit<ArtifactManifest, 'format' | 'configHash' | 'opset' | 'onnxruntimeNode' | 'builders' | 'model' | 'batchSize' | 'contextLength' | 'optimizer' | 'files'> {
   const { batchSize: B, contextLength: T, model } = shape;
   const parameters = transformerParameters(model).map((spec) => ({ name: spec.name, dtype: 'float32', shape: [...spec.shape] }));
   const moments = (which: 'm' | 'v') => parameters.map((p) => ({ ...p, name: momentName(which, p.name) }));
@@ -99,7 +119,7 @@ export function buildArtifacts(dir: string, shape: TrainStepShape, optimizer: Op
     throw new Error(`context length ${shape.contextLength} is longer than the model's ${shape.model.contextLength} (position embeddings stop there); lower contextLength or raise model.contextLength`);
   }
   const onnxruntimeNode = onnxruntimeVersion();
-  const identity = { format: ARTIFACTS_FORMAT, opset: OPSET, onnxruntimeNode, model: shape.model, batchSize: shape.batchSize, contextLength: shape.contextLength, optimizer };
+  const identity = { format: ARTIFACTS_FORMAT, opset: OPSET, onnxruntimeNode, builders: builderVersions(), model: shape.model, batchSize: shape.batchSize, contextLength: shape.contextLength, optimizer };
   const hash = configHash(identity);
   const existing = readManifest(dir);
   if (existing?.configHash === hash && Object.values(FILES).every((file) => fs.existsSync(path.join(dir, file)))) {

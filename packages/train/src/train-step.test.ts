@@ -138,6 +138,9 @@ describe('train_step (K fused AdamW steps in one ONNX Loop)', () => {
     const shape = { model, batchSize: B, contextLength: T };
     const artifacts = buildArtifacts(path.join(dir, 'k3'), shape, settings);
     expect(artifacts.built).toBe(false);
+    // The manifest records what built the graphs, so an upgrade rebuilds old folders.
+    for (const version of [artifacts.manifest.onnxruntimeNode, ...Object.values(artifacts.manifest.builders)]) expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Object.keys(artifacts.manifest.builders).sort()).toEqual(['@cs336/graph', '@cs336/nn', '@cs336/optim', '@cs336/train']);
     expect(buildArtifacts(path.join(dir, 'k3'), shape, { ...settings, gradClip: 2 }).built).toBe(true); // config changed → rebuilt
     const initial = initParameters(model, { seed: 8 }) as Record<string, Float32Array>;
     const session = await TrainingSession.create(artifacts.dir, artifacts.manifest, TrainingSession.freshState(initial, artifacts.manifest), { threads: 1 });

@@ -158,7 +158,14 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     if (!stopRequested) log(`${why}: stopping after the current steps and saving a checkpoint`);
     stopRequested = true;
   };
-  const onSignal = (signal: NodeJS.Signals) => requestStop(`received ${signal}`);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      // A second Ctrl-C means "now": the last checkpoint on disk is intact (saves are atomic).
+      log(`received ${signal} again: exiting without a new checkpoint`);
+      process.exit(130);
+    }
+    requestStop(`received ${signal}`);
+  };
   if (hooks.handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
   hooks.signal?.addEventListener('abort', () => requestStop('aborted'));
 
@@ -218,7 +225,7 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
           throw new NonFiniteLossError(`loss is ${losses[k]} (grad norm ${gradNorms[k]}) at step ${step} with learning rate ${lrs[k]!.toPrecision(3)}; training stopped and ${kept}. Lower maxLearningRate or gradClip, then resume.`, step);
         }
         const record: MetricsRecord = { step, tokensSeen: step * B * T, trainLoss: losses[k]!, lr: lrs[k]!, gradNorm: gradNorms[k]!, tokensPerSecond, wallTime: wallAtStart + (chunkSeconds * (k + 1)) / K };
-        if (k === K - 1 && validTokens && (step % tc.evalEvery === 0 || step === tc.steps) && tc.evalEvery >= 0) {
+        if (k === K - 1 && validTokens && ((tc.evalEvery > 0 && step % tc.evalEvery === 0) || step === tc.steps)) {
           record.valLoss = await validate();
           lastValLoss = record.valLoss;
           if (bestValidationLoss === undefined || record.valLoss < bestValidationLoss) bestValidationLoss = record.valLoss;

@@ -41,6 +41,10 @@ export const generateCommand: Command = {
       const noTokenizerFlag = values.tokenizer === undefined && values.vocab === undefined && values.merges === undefined;
       if (noTokenizerFlag && typeof recorded === 'string' && recorded !== '') values.tokenizer = recorded;
       const tokenizer = await loadTokenizer(values, USAGE);
+      const trainedWith = model.metadata?.tokenizerHash;
+      if (trainedWith && trainedWith !== tokenizer.hash()) {
+        throw new UsageError(`this tokenizer (hash ${tokenizer.hash().slice(0, 12)}) is not the one the model's training data was tokenized with (${trainedWith.slice(0, 12)}); pass that tokenizer`);
+      }
       const stop = tokenizer.specialTokenId(END_OF_TEXT);
       const ids = tokenizer.encode(prompt);
       if (ids.length === 0) {

@@ -53,6 +53,9 @@ describe('cs336 train / generate', () => {
     fs.writeFileSync(path.join(dir, 'text.txt'), text);
     const bpe = await cs336(['bpe', 'train', '--input', path.join(dir, 'text.txt'), '--vocab-size', '300', '--special-token', '<|endoftext|>', '--out', path.join(dir, 'tok'), '--workers', '1']);
     expect(bpe.code).toBe(0);
+    // A second, different tokenizer (fewer merges) for the mismatch check.
+    const bpe2 = await cs336(['bpe', 'train', '--input', path.join(dir, 'text.txt'), '--vocab-size', '280', '--special-token', '<|endoftext|>', '--out', path.join(dir, 'tok2'), '--workers', '1']);
+    expect(bpe2.code).toBe(0);
     const tokenized = await cs336(['tokenize', '--tokenizer', path.join(dir, 'tok'), '--input', path.join(dir, 'text.txt'), '--out', path.join(dir, 'tokens.bin'), '--workers', '0']);
     expect(tokenized.code).toBe(0);
     config = path.join(dir, 'cfg.json');
@@ -92,8 +95,13 @@ describe('cs336 train / generate', () => {
     expect(a.stdout.startsWith('the cat')).toBe(true);
     expect(a.stdout.length).toBeGreaterThan('the cat\n'.length);
     expect(b.stdout).toBe(a.stdout);
-    const missing = await cs336(['generate', '--checkpoint', path.join(dir, 'nope'), '--tokenizer', path.join(dir, 'tok'), '--prompt', 'x']);
+    const [missing, otherTokenizer] = await Promise.all([
+      cs336(['generate', '--checkpoint', path.join(dir, 'nope'), '--tokenizer', path.join(dir, 'tok'), '--prompt', 'x']),
+      cs336(['generate', '--checkpoint', path.join(dir, 'run'), '--tokenizer', path.join(dir, 'tok2'), '--prompt', 'x']),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no checkpoint at .*nope/);
+    expect(otherTokenizer.code).toBe(2);
+    expect(otherTokenizer.stderr).toMatch(/is not the one the model's training data was tokenized with/);
   });
 });
