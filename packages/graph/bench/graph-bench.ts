@@ -4,11 +4,12 @@
  *    of this layer: feed checks and result wrapping), and MatMul GFLOP/s both ways on the same model;
  *  - backwardVsForward: node counts and run times of forward-only vs forward+backward graphs for an
  *    MLP and a transformer-like block (ideal time ratio ≈ 3: forward + 2× forward for backward);
- *  - optimization: 'all' vs 'disabled' run time, max difference, and the op types ORT fused.
+ *  - optimization: 'all' vs 'disabled' run time, max difference, and the op types ORT fused;
+ *  - loopVsHostSteps: K training steps inside one ONNX Loop vs K runs with parameters fed back.
  * Both sides of every comparison run in this process, interleaved, with the same thread count.
  *
  * Run: pnpm --filter @cs336/graph bench   (env BENCH_QUICK=1 for a fast smoke run, BENCH_THREADS=n,
- * BENCH_ONLY=overhead|backward|optimization for one section)
+ * BENCH_ONLY=overhead|backward|optimization|loop for one section)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,13 +19,15 @@ import { GraphBuilder } from '../src/graph-builder.js';
 import { decodeModel } from '../src/onnx-proto.js';
 import * as op from '../src/ops.js';
 import { Session } from '../src/session.js';
-import type { HostTensor } from '../src/value.js';
+import type { HostTensor, Value } from '../src/value.js';
+import { gradients } from '../src/autodiff.js';
+import { loop } from '../src/loop.js';
 import { hostTensor } from '../src/value.js';
 import { mlp, randomFeeds, transformerLikeBlock } from '../test/models.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
-/** BENCH_ONLY=overhead|backward|optimization runs one section. */
+/** BENCH_ONLY=overhead|backward|optimization|loop runs one section. */
 const ONLY = process.env.BENCH_ONLY ?? '';
 
 function median(xs: number[]): number {
@@ -199,6 +202,50 @@ async function optimization() {
   }
 }
 
+/**
+ * K SGD steps of an MLP as one Loop per run vs one run per step (parameters fed back from the host):
+ * what moving the training loop into the graph saves per step.
+ */
+async function loopVsHostSteps() {
+  const [n, dIn, hidden, steps] = [QUICK ? 64 : 256, 256, 512, 8];
+  const build = (k: number | undefined) => {
+    const g = new GraphBuilder(k ? 'sgd_loop' : 'sgd_step');
+    const x = g.input('x', 'float32', ['N', dIn]);
+    const params = [g.parameter('w1', 'float32', [hidden, dIn]), g.parameter('w2', 'float32', [dIn, hidden])];
+    const step = (current: Value[]) => {
+      const [w1, w2] = current as [Value, Value];
+      const out = op.matMul(op.relu(op.matMul(x, op.transpose(w1))), op.transpose(w2));
+      const err = op.sub(out, x);
+      const loss = op.reduceMean(op.mul(err, err), [0, 1], false);
+      const grads = gradients(loss, current);
+      return { carried: current.map((p, i) => op.sub(p, op.mul(grads[i]!, 0.01))), scanOutputs: [loss] };
+    };
+    const result = k ? loop(g, { tripCount: k, carried: params, body: (_b, _i, c) => step(c) }) : step(params);
+    result.carried.forEach((v, i) => g.output(v, `${params[i]!.name}_next`));
+    g.output(k ? op.reduceMean(result.scanOutputs[0]!, [0], false) : result.scanOutputs[0]!, 'loss');
+    return g;
+  };
+  const looped = await Session.create(build(steps), { threads: THREADS });
+  const single = await Session.create(build(undefined), { threads: THREADS });
+  const feeds = randomFeeds(build(undefined), { N: n }, 3);
+  const hostLoop = async () => {
+    let current = feeds;
+    for (let i = 0; i < steps; i++) {
+      const out = await single.run(current);
+      current = { x: feeds.x!, w1: out.w1_next!, w2: out.w2_next! };
+    }
+  };
+  const t = await timePair(() => looped.run(feeds), hostLoop, QUICK ? 4 : 20);
+  await looped.release();
+  await single.release();
+  return {
+    model: `MLP ${dIn}→${hidden}→${dIn}, N=${n}, ${steps} SGD steps`,
+    loopMsPerStep: t.aMs / steps,
+    hostRunsMsPerStep: t.bMs / steps,
+    loopVsHostPercent: t.aOverBPercent,
+  };
+}
+
 const started = Date.now();
 const result = {
   bench: '@cs336/graph',
@@ -208,6 +255,7 @@ const result = {
   runOverhead: ONLY === '' || ONLY === 'overhead' ? await runOverhead() : undefined,
   backwardVsForward: ONLY === '' || ONLY === 'backward' ? await backwardVsForward() : undefined,
   optimization: ONLY === '' || ONLY === 'optimization' ? await optimization() : undefined,
+  loopVsHostSteps: ONLY === '' || ONLY === 'loop' ? await loopVsHostSteps() : undefined,
   seconds: (Date.now() - started) / 1000,
 };
 console.log(JSON.stringify(result, null, 2));

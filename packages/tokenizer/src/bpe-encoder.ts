@@ -7,7 +7,7 @@
  * `compileBpe` validates a vocab + merges once and flattens them into typed arrays (`CompiledBpe`),
  * which worker threads receive and rebuild an encoder from in milliseconds.
  */
-import { forEachPretoken, splitOnSpecialTokens } from '@cs336/bpe';
+import { forEachPretoken, specialTokenPattern } from '@cs336/bpe';
 import { MergeScratch, MergeTable, bytePairMerge } from './byte-pair-merge.js';
 import { CACHE_MAX_PIECE, PretokenCache } from './pretoken-cache.js';
 
@@ -79,29 +79,35 @@ export function compileBpe(
 export class BpeEncoder {
   private readonly byteToId: Int32Array;
   private readonly mergeTable: MergeTable;
-  private readonly specialTokens: string[];
   private readonly specialIds: Map<string, number>;
+  /** Matches any special token, longest first; built once rather than per encode call. */
+  private readonly specialPattern: RegExp | undefined;
   private readonly cache = new PretokenCache();
   private readonly scratch = new MergeScratch();
 
   constructor(compiled: CompiledBpe) {
     this.byteToId = compiled.byteToId;
     this.mergeTable = new MergeTable(compiled.mergeTriples);
-    this.specialTokens = compiled.specialTokens;
+    this.specialPattern = compiled.specialTokens.length > 0 ? specialTokenPattern(compiled.specialTokens) : undefined;
     this.specialIds = new Map(compiled.specialTokens.map((token, i) => [token, compiled.specialIds[i]!]));
   }
 
   /** Token ids of `text`, special tokens included. */
   encode(text: string): number[] {
     const ids: number[] = [];
-    if (this.specialIds.size === 0) {
+    const pattern = this.specialPattern;
+    if (pattern === undefined) {
       this.encodeOrdinary(text, ids);
       return ids;
     }
-    for (const piece of splitOnSpecialTokens(text, this.specialTokens)) {
-      if (piece.special) ids.push(this.specialIds.get(piece.text)!);
-      else this.encodeOrdinary(piece.text, ids);
+    pattern.lastIndex = 0;
+    let last = 0;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      if (match.index > last) this.encodeOrdinary(text.slice(last, match.index), ids);
+      ids.push(this.specialIds.get(match[0])!);
+      last = pattern.lastIndex;
     }
+    if (last < text.length) this.encodeOrdinary(last === 0 ? text : text.slice(last), ids);
     return ids;
   }
 

@@ -113,9 +113,9 @@ export class Tokenizer {
       if (cut === 0) continue;
       const ready = pending.slice(0, cut);
       pending = pending.slice(cut);
-      yield* this.encode(ready);
+      for (const id of this.encode(ready)) yield id;
     }
-    yield* this.encode(pending);
+    for (const id of this.encode(pending)) yield id;
   }
 
   private async *encodeAsyncChunks(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<number, void, undefined> {
@@ -131,10 +131,10 @@ export class Tokenizer {
       if (cut === 0) continue;
       const ready = pending.slice(0, cut);
       pending = pending.slice(cut);
-      yield* this.encode(ready);
+      for (const id of this.encode(ready)) yield id;
     }
     pending += decoder.decode();
-    yield* this.encode(pending);
+    for (const id of this.encode(pending)) yield id;
   }
 
   /** The bytes of `ids` joined. Throws on an id that is not in the vocabulary. */
