@@ -6,6 +6,7 @@ import * as op from './ops.js';
 import { printGraph } from './print-graph.js';
 import { runGraph } from './session.js';
 import { hostTensor } from './value.js';
+import { transformerLikeBlock } from '../test/models.js';
 
 describe('GraphBuilder', () => {
   it('serializes a ModelProto that decodes to the same graph (IR 8, opset 18)', () => {
@@ -88,6 +89,10 @@ describe('checkGraph and printGraph', () => {
     expect(graphProblems(g)).toEqual(['input "unused_weight" (parameter) is not read by any node; remove it or use it']);
     expect(() => checkGraph(g)).toThrow('checkGraph: graph "t" has 1 problem(s):\n- input "unused_weight" (parameter) is not read by any node');
     expect(graphProblems(g, { unusedInputs: false })).toEqual([]);
+  });
+
+  it('finds no problems in a transformer-like block with its backward pass', () => {
+    expect(graphProblems(transformerLikeBlock(4).training)).toEqual([]);
   });
 
   it('accepts a graph with a Loop that captures outer values', () => {

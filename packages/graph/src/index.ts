@@ -1,6 +1,6 @@
 // @cs336/graph — ONNX graph builder, reverse-mode autodiff and ONNX Runtime sessions.
 export type { DType, Dim, Value, TypedArray, HostTensor } from './value.js';
-export { hostTensor, isFloatDType, isStaticShape, elementCount, formatShape, toNumbers, DTYPES } from './value.js';
+export { hostTensor, isFloatDType, isStaticShape, elementCount, formatShape, toNumbers, float16Bits, float16Value, DTYPES } from './value.js';
 
 export { GraphBuilder, graphOf, DEFAULT_OPSET } from './graph-builder.js';
 export type { GraphNode, OutputSpec, NodeAttribute } from './graph-builder.js';

@@ -1,7 +1,7 @@
 import { GraphBuilder } from './graph-builder.js';
 import * as op from './ops.js';
 import { runGraph } from './session.js';
-import { hostTensor, type DType, type HostTensor, type Value } from './value.js';
+import { hostTensor, toNumbers, type DType, type HostTensor, type Value } from './value.js';
 import { binaryRef, erfRef, expectClose, matMulRef, randomArray, size, unravel, strides } from '../test/reference.js';
 
 function tensor(dtype: DType, dims: number[], data: number[]): HostTensor {
@@ -276,6 +276,20 @@ describe('reductions and normalizers', () => {
         }
     expectClose(out.sm?.data as Float64Array, sm, 1e-12);
     expectClose(out.lsm?.data as Float64Array, lsm, 1e-12);
+  });
+});
+
+describe('float16', () => {
+  it('constants made from numbers round like ORT\'s own float32 → float16 Cast', async () => {
+    const values = [0, 1, -2.5, 65504, 1e-5, 3.14159, -0.1, 70000, 2 ** -24, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 6e-8];
+    const ours = new GraphBuilder('ours');
+    ours.output(op.cast(ours.constant(hostTensor('float16', [values.length], values)), 'float32'), 'y');
+    const reference = new GraphBuilder('reference');
+    reference.output(op.cast(op.cast(reference.input('x', 'float32', [values.length]), 'float16'), 'float32'), 'y');
+    const a = await runGraph(ours, {});
+    const b = await runGraph(reference, { x: hostTensor('float32', [values.length], new Float32Array(values)) });
+    expect(Array.from(a.y!.data as Float32Array)).toEqual(Array.from(b.y!.data as Float32Array));
+    expect(toNumbers(hostTensor('float16', [values.length], values))).toEqual(Array.from(b.y!.data as Float32Array));
   });
 });
 

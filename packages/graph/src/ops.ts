@@ -370,11 +370,8 @@ export function concat(xs: readonly Value[], axis: number): Value {
 
 /** Output length of one sliced axis, or undefined when it depends on a symbolic size. */
 export function sliceLength(size: Dim, start: number, end: number, step: number): Dim | undefined {
-  if (typeof size !== 'number') {
-    if (step === 1 && start === 0 && end >= SLICE_END) return size;
-    if (step === 1 && start >= 0 && end >= 0 && end < SLICE_END) return undefined;
-    return undefined;
-  }
+  // With a symbolic size only "the whole axis" has a known length.
+  if (typeof size !== 'number') return step === 1 && start === 0 && end >= SLICE_END ? size : undefined;
   if (step > 0) {
     const s = Math.min(Math.max(start < 0 ? start + size : start, 0), size);
     const e = Math.min(Math.max(end < 0 ? end + size : end, 0), size);

@@ -43,7 +43,7 @@ export function printGraph(g: GraphBuilder, indent = ''): string {
     collect(g);
     for (const c of [...constants.values()].sort((a, b) => a.name.localeCompare(b.name))) {
       const data = g.constantData(c);
-      const shown = data && data.data.length <= MAX_CONSTANT_VALUES && data.dtype !== 'float16' ? ` = [${toNumbers(data).join(', ')}]` : '';
+      const shown = data && data.data.length <= MAX_CONSTANT_VALUES ? ` = [${toNumbers(data).join(', ')}]` : '';
       lines.push(`${pad}constant ${c.name}: ${typeOf(c)}${shown}`);
     }
   }

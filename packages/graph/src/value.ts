@@ -117,7 +117,8 @@ function typedArrayMatches(dtype: DType, data: TypedArray): boolean {
 
 /**
  * A host tensor of `dtype` and `dims`. `data` may be a typed array of the matching kind (kept, not
- * copied), a plain number array (converted), or omitted (zeros). float16 data is raw IEEE half bits.
+ * copied), a plain number array (converted; float16 rounds to nearest even), or omitted (zeros).
+ * float16 typed data is a Uint16Array of IEEE half-precision bits.
  */
 export function hostTensor(dtype: DType, dims: readonly number[], data?: TypedArray | number[]): HostTensor {
   for (const d of dims) {
@@ -132,7 +133,7 @@ export function hostTensor(dtype: DType, dims: readonly number[], data?: TypedAr
   } else if (Array.isArray(data)) {
     array = emptyTypedArray(dtype, data.length);
     if (array instanceof BigInt64Array) data.forEach((v, i) => ((array as BigInt64Array)[i] = BigInt(Math.trunc(v))));
-    else if (dtype === 'float16') throw new Error('hostTensor: float16 from numbers is not supported; pass a Uint16Array of half-precision bits');
+    else if (dtype === 'float16') data.forEach((v, i) => ((array as Uint16Array)[i] = float16Bits(v)));
     else (array as Float64Array).set(data);
   } else {
     if (!typedArrayMatches(dtype, data)) {
@@ -146,14 +147,51 @@ export function hostTensor(dtype: DType, dims: readonly number[], data?: TypedAr
   return { dtype, dims: [...dims], data: array };
 }
 
-/** Element i of a host tensor as a JS number (int64 via Number()). */
+/** Element i of a host tensor as a JS number (int64 via Number(), float16 decoded). */
 export function elementAsNumber(tensor: HostTensor, index: number): number {
   const v = tensor.data[index];
   if (v === undefined) throw new Error(`element ${index} is out of range for ${tensor.dtype}${formatShape(tensor.dims)}`);
-  return typeof v === 'bigint' ? Number(v) : v;
+  if (typeof v === 'bigint') return Number(v);
+  return tensor.dtype === 'float16' ? float16Value(v) : v;
 }
 
-/** All elements as JS numbers (float16 is not decoded). */
+/** IEEE 754 half-precision bits of x, rounded to nearest even (via float32, as hardware converts). */
+export function float16Bits(x: number): number {
+  const f32 = new Float32Array([x]);
+  const bits = new Uint32Array(f32.buffer)[0] as number;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // Inf or NaN
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow → Inf
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow → ±0
+    const m = mantissa | 0x800000; // subnormal: shift in the implicit 1
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let out = m >>> shift;
+    if (rest > half || (rest === half && out & 1)) out++;
+    return sign | out;
+  }
+  let out = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && out & 1)) out++; // may carry into the exponent, which is right
+  return sign | out;
+}
+
+/** The number that half-precision bits h encode. */
+export function float16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >>> 10) & 0x1f;
+  const mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** All elements as JS numbers. */
 export function toNumbers(tensor: HostTensor): number[] {
   const out = new Array<number>(tensor.data.length);
   for (let i = 0; i < out.length; i++) out[i] = elementAsNumber(tensor, i);

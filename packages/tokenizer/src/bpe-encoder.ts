@@ -22,6 +22,14 @@ export interface CompiledBpe {
   specialIds: number[];
 }
 
+/** A merge that does not fit the vocab; `mergeIndex` lets file readers report a line number. */
+export class MergeError extends Error {
+  constructor(readonly mergeIndex: number, message: string) {
+    super(message);
+    this.name = 'MergeError';
+  }
+}
+
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
 /**
@@ -56,7 +64,7 @@ export function compileBpe(
     const rightId = idOfBytes.get(latin1(right));
     const mergedId = idOfBytes.get(latin1(left) + latin1(right));
     const missing = leftId === undefined ? left : rightId === undefined ? right : mergedId === undefined ? new Uint8Array([...left, ...right]) : undefined;
-    if (missing) throw new Error(`Tokenizer: merge ${index} (${show(left)} + ${show(right)}) refers to ${show(missing)}, which is not in the vocab; use the merges file that belongs to this vocab`);
+    if (missing) throw new MergeError(index, `Tokenizer: merge ${index} (${show(left)} + ${show(right)}) refers to ${show(missing)}, which is not in the vocab; use the merges file that belongs to this vocab`);
     mergeTriples.set([leftId!, rightId!, mergedId!], index * 3);
   });
 

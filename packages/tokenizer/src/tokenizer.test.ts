@@ -133,6 +133,14 @@ describe('Tokenizer bad input', () => {
     fs.writeFileSync(path.join(dir, 'merges.txt'), 'a b\na b c\n');
     await expect(Tokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'))).rejects.toThrow(/merges\.txt:2: expected "left right"/);
   });
+
+  it('names the merges line that refers to a token missing from the vocab', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-'));
+    const { formatGpt2Vocab } = await import('@cs336/bpe');
+    fs.writeFileSync(path.join(dir, 'vocab.json'), formatGpt2Vocab(vocab));
+    fs.writeFileSync(path.join(dir, 'merges.txt'), '#version: 0.2\nt h\nth e\nx yz\n');
+    await expect(Tokenizer.fromFiles(path.join(dir, 'vocab.json'), path.join(dir, 'merges.txt'))).rejects.toThrow(/merges\.txt:4: Tokenizer: merge 2 \("x" \+ "yz"\) refers to "yz", which is not in the vocab/);
+  });
 });
 
 describeWithFixtures('Tokenizer with GPT-2 files', () => {

@@ -7,8 +7,9 @@
  * `TextEncoder` does, so `encode(s)` equals encoding `new TextEncoder().encode(s)`.
  */
 import { createHash } from 'node:crypto';
-import { readGpt2Files, readTokenizerJson } from '@cs336/bpe';
-import { BpeEncoder, compileBpe, type CompiledBpe } from './bpe-encoder.js';
+import { readFile } from 'node:fs/promises';
+import { parseGpt2Merges, parseGpt2Vocab, readTokenizerJson } from '@cs336/bpe';
+import { BpeEncoder, MergeError, compileBpe, type CompiledBpe } from './bpe-encoder.js';
 import { encodeFile, type EncodeFileOptions, type TokenFileSidecar } from './encode-file.js';
 import { lastSafeCutInText } from './safe-boundary.js';
 
@@ -48,10 +49,17 @@ export class Tokenizer {
 
   /** Reads GPT-2 `vocab.json` + `merges.txt` (or what @cs336/bpe writes). */
   static async fromFiles(vocabPath: string, mergesPath: string, specialTokens: readonly string[] = []): Promise<Tokenizer> {
-    const { vocab, merges } = await readGpt2Files(vocabPath, mergesPath);
+    const [vocabText, mergesText] = await Promise.all([readFile(vocabPath, 'utf8'), readFile(mergesPath, 'utf8')]);
+    const vocab = parseGpt2Vocab(vocabText, vocabPath);
+    const merges = parseGpt2Merges(mergesText, mergesPath);
     try {
       return new Tokenizer(vocab, merges, specialTokens);
     } catch (error) {
+      if (error instanceof MergeError) {
+        // parseGpt2Merges skips a leading #version line; blank lines elsewhere are errors there.
+        const line = error.mergeIndex + 1 + (mergesText.startsWith('#version') ? 1 : 0);
+        throw new Error(`${mergesPath}:${line}: ${error.message} (vocab: ${vocabPath})`);
+      }
       throw new Error(`${vocabPath} + ${mergesPath}: ${(error as Error).message}`);
     }
   }
@@ -113,9 +121,9 @@ export class Tokenizer {
       if (cut === 0) continue;
       const ready = pending.slice(0, cut);
       pending = pending.slice(cut);
-      for (const id of this.encode(ready)) yield id;
+      yield* this.encode(ready);
     }
-    for (const id of this.encode(pending)) yield id;
+    yield* this.encode(pending);
   }
 
   private async *encodeAsyncChunks(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<number, void, undefined> {
@@ -131,10 +139,10 @@ export class Tokenizer {
       if (cut === 0) continue;
       const ready = pending.slice(0, cut);
       pending = pending.slice(cut);
-      for (const id of this.encode(ready)) yield id;
+      yield* this.encode(ready);
     }
     pending += decoder.decode();
-    for (const id of this.encode(pending)) yield id;
+    yield* this.encode(pending);
   }
 
   /** The bytes of `ids` joined. Throws on an id that is not in the vocabulary. */
