@@ -125,6 +125,14 @@ export class BpeEncoder {
   }
 
   private encodePretoken(text: string, start: number, end: number, out: number[]): void {
+    // One ASCII character (punctuation, newline, a lone letter): a single byte has nothing to merge.
+    if (end - start === 1) {
+      const c = text.charCodeAt(start);
+      if (c < 0x80) {
+        out.push(this.byteToId[c]!);
+        return;
+      }
+    }
     const cache = this.cache;
     const cacheable = end - start <= CACHE_MAX_PIECE;
     const hash = cacheable ? PretokenCache.hash(text, start, end) : 0;
