@@ -127,6 +127,10 @@ function main(): void {
     });
     return;
   }
+  if (!fs.existsSync(path.join(here, '..', 'dist', 'index.js'))) {
+    console.error('bpe-bench: packages/bpe/dist is missing; build first (pnpm --filter @cs336/bpe build)');
+    process.exit(1);
+  }
   const quick = args.includes('--quick');
   const repeatIndex = args.indexOf('--repeat');
   const repeat = repeatIndex >= 0 ? Number(args[repeatIndex + 1]) : 1;

@@ -86,6 +86,15 @@ describe('trainBpe parity with the reference trainer', () => {
     ), { numRuns: 150 });
   });
 
+  it('stays identical deep into training on longer corpora (long merged words, many stale heap entries)', async () => {
+    const longCorpus = fc.array(fc.constantFrom(...PIECES, 'abab', 'aaaa', ' ab', 'the the', '1111'), { minLength: 500, maxLength: 1500 }).map((p) => p.join(''));
+    await fc.assert(fc.asyncProperty(longCorpus, fc.integer({ min: 100, max: 400 }), async (text, extraMerges) => {
+      const vocabSize = 257 + extraMerges;
+      const fast = await trainBpe({ input: pieces(text, [997]), vocabSize, specialTokens: ['<|endoftext|>'], workers: 0, chunkChars: 700 });
+      expect(mergeStrings(fast)).toEqual(mergeStrings(trainBpeReference(text, vocabSize, ['<|endoftext|>'])));
+    }), { numRuns: 8 });
+  });
+
   it('merges repeated symbols left to right (aaaa, abab)', async () => {
     for (const text of ['aaaa aaa aaaaa', 'ababab abab aba', 'aaa']) {
       const fast = await trainBpe({ input: pieces(text, []), vocabSize: 262, specialTokens: [], workers: 0 });

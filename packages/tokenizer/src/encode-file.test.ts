@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeWithSharedData, fixturePath, sharedDataDir } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, describeWithSharedData, fixturePath, sharedDataDir } from '../../../test-support/fixtures.js';
 import type { EncodeFileProgress } from './encode-file.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -74,6 +74,9 @@ describe('encodeFile', () => {
     const dir = tempDir();
     await expect(new Tokenizer(vocab, merges).encodeFile(path.join(dir, 'missing.txt'), path.join(dir, 'out.bin'), { workers: 0 })).rejects.toThrow(/cannot read .*missing\.txt \(ENOENT\)/);
     expect(fs.readdirSync(dir)).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'in.txt'), 'the cat');
+    await expect(new Tokenizer(vocab, merges).encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'no', 'out.bin'), { workers: 0 })).rejects.toThrow(/cannot write .*out\.bin \(ENOENT\)/);
+    expect(fs.readdirSync(dir)).toEqual(['in.txt']);
   });
 
   it('rejects bad options', async () => {
@@ -84,7 +87,7 @@ describe('encodeFile', () => {
   });
 });
 
-describeWithSharedData('encodeFile on real text with GPT-2', () => {
+describeWithFixtures('encodeFile with GPT-2', () => describeWithSharedData('encodeFile on real text with GPT-2', () => {
   it('2 workers and small blocks give the ids of a single encode', async () => {
     const tokenizer = await Tokenizer.fromFiles(fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), ['<|endoftext|>']);
     const source = fs.readFileSync(path.join(sharedDataDir(), 'gutenberg-children', 'valid.txt'), 'utf8').slice(0, 400_000);
@@ -94,4 +97,4 @@ describeWithSharedData('encodeFile on real text with GPT-2', () => {
     await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers: 2, chunkBytes: 8192 });
     expect(readIds(path.join(dir, 'out.bin'), 'uint16')).toEqual(tokenizer.encode(text));
   });
-});
+}));

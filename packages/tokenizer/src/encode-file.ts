@@ -85,12 +85,15 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
   const source = await open(input, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`encodeFile: cannot read ${input} (${error.code ?? error.message})`);
   });
-  const pool = workers > 0 ? new WorkerPool(workers, { compiled: tokenizer.compiled(), dtype }) : undefined;
+  let pool: WorkerPool | undefined;
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const encodeHere = async (bytes: Uint8Array) => idsToTypedArray(tokenizer.encode(decoder.decode(bytes)), dtype);
   let sink: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    sink = await open(binTemp, 'w');
+    if (workers > 0) pool = new WorkerPool(workers, { compiled: tokenizer.compiled(), dtype });
+    sink = await open(binTemp, 'w').catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`encodeFile: cannot write ${output} (${error.code ?? error.message}); does its directory exist?`);
+    });
     const bytesTotal = (await source.stat()).size;
     const inFlight: { bytes: number; result: Promise<Uint16Array | Uint32Array> }[] = [];
     let bytesDone = 0;
@@ -98,7 +101,9 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     const writeOldest = async () => {
       const oldest = inFlight.shift()!;
       const ids = await oldest.result;
-      await sink!.write(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength));
+      const bytes = new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
+      // A write may be short; keep going until the whole piece is on disk.
+      for (let offset = 0; offset < bytes.length; ) offset += (await sink!.write(bytes, offset)).bytesWritten;
       bytesDone += oldest.bytes;
       count += ids.length;
       options.onProgress?.({ bytesDone, bytesTotal, tokens: count });

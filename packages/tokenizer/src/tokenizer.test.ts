@@ -65,6 +65,10 @@ describe('Tokenizer on a small model', () => {
     }
   });
 
+  it('encodeIterable takes a plain string whole', () => {
+    expect([...tokenizer.encodeIterable('the cat<|eot|> aa')]).toEqual(tokenizer.encode('the cat<|eot|> aa'));
+  });
+
   it('never produces a special token from ordinary text', () => {
     const plain = new Tokenizer(vocab, merges);
     expect(plain.encode('<|eot|>')).not.toContain(vocab.size);

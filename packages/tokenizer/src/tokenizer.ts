@@ -106,7 +106,9 @@ export class Tokenizer {
   encodeIterable(source: AsyncIterable<string | Uint8Array> | NodeJS.ReadableStream): AsyncGenerator<number, void, undefined>;
   encodeIterable(source: Iterable<string> | AsyncIterable<string | Uint8Array> | NodeJS.ReadableStream): Generator<number, void, undefined> | AsyncGenerator<number, void, undefined> {
     if (typeof source === 'object' && source !== null && Symbol.asyncIterator in source) return this.encodeAsyncChunks(source as AsyncIterable<string | Uint8Array>);
-    if (typeof source === 'string' || (typeof source === 'object' && source !== null && Symbol.iterator in source)) return this.encodeSyncChunks(source as Iterable<string>);
+    // A string is an iterable of its characters; take it whole instead.
+    if (typeof source === 'string') return this.encodeSyncChunks([source]);
+    if (typeof source === 'object' && source !== null && Symbol.iterator in source) return this.encodeSyncChunks(source as Iterable<string>);
     throw new TypeError(`Tokenizer.encodeIterable: expected an iterable or async iterable of strings (or a Readable), got ${source === null ? 'null' : typeof source}`);
   }
 

@@ -25,7 +25,9 @@ function linesOf(text: string): string[] {
 
 describeWithFixtures('CS336 test_tokenizer.py conformance', () => {
   let tokenizer: Tokenizer;
-  const { cases } = JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: ExpectedCase[] };
+  // Read while collecting tests (describe.each needs the cases); without fixtures the suite is skipped.
+  const expectedFile = fixturePath('derived', 'tiktoken_gpt2_expected_ids.json');
+  const { cases } = (fs.existsSync(expectedFile) ? JSON.parse(fs.readFileSync(expectedFile, 'utf8')) : { cases: [] }) as { cases: ExpectedCase[] };
   const textOf = (c: ExpectedCase) => (c.file ? fs.readFileSync(fixturePath(c.file), 'utf8') : c.text!);
 
   beforeAll(async () => {
@@ -39,7 +41,7 @@ describeWithFixtures('CS336 test_tokenizer.py conformance', () => {
     ]);
   });
 
-  describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, testCase) => {
+  for (const testCase of cases) describe(testCase.name, () => {
     it('matches tiktoken gpt2', () => {
       expect(tokenizer.encode(textOf(testCase))).toEqual(testCase.ids);
     });
@@ -50,7 +52,7 @@ describeWithFixtures('CS336 test_tokenizer.py conformance', () => {
   });
 
   const inline = cases.filter((c) => c.text !== undefined);
-  it.each(inline.map((c) => [c.name, c] as const))('%s: each id decodes to the bytes tiktoken gave', (_name, testCase) => {
+  for (const testCase of inline) it(`${testCase.name}: each id decodes to the bytes tiktoken gave`, () => {
     const pieces = (testCase as ExpectedCase & { pieces_utf8_bytes_hex: string[] }).pieces_utf8_bytes_hex;
     expect(tokenizer.encode(testCase.text!).map((id) => Buffer.from(tokenizer.decodeBytes([id])).toString('hex'))).toEqual(pieces);
   });

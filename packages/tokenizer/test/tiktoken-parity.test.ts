@@ -77,7 +77,7 @@ describeWithFixtures('parity with js-tiktoken gpt2: generated strings', () => {
   });
 });
 
-describeWithSharedData('parity with js-tiktoken gpt2: shared corpora', () => {
+describeWithFixtures('parity with js-tiktoken gpt2 (GPT-2 files)', () => describeWithSharedData('parity with js-tiktoken gpt2: shared corpora', () => {
   beforeAll(load);
   const data = sharedDataDir();
 
@@ -102,4 +102,4 @@ describeWithSharedData('parity with js-tiktoken gpt2: shared corpora', () => {
       fs.closeSync(fd);
     }
   });
-});
+}));

@@ -30,8 +30,10 @@ async function collect(run: (output: PassThrough) => Promise<unknown>): Promise<
 }
 
 describeWithFixtures('cs336 tokenize / encode / decode', () => {
-  const expected = JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] };
-  const idsOf = (name: string) => expected.cases.find((c) => c.name === name)!.ids;
+  const idsOf = (name: string) => {
+    const expected = JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] };
+    return expected.cases.find((c) => c.name === name)!.ids;
+  };
   /** A tokenizer DIR holding GPT-2's files under the names the CLI expects. */
   const gpt2Dir = () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-gpt2-'));
