@@ -183,6 +183,14 @@ describeWithFixtures('Tokenizer with GPT-2 files', () => {
     );
   });
 
+  it('encodeIterable takes a chunk larger than its window in steps, with the same ids', () => {
+    const huge = sample.repeat(Math.ceil(1_500_000 / sample.length));
+    const expected = gpt2.encode(huge);
+    const ids: number[] = [];
+    for (const id of gpt2.encodeIterable([huge])) ids.push(id);
+    expect(ids).toEqual(expected);
+  });
+
   it('async encodeIterable over UTF-8 bytes split at every byte offset gives the same ids', async () => {
     const text = sample.slice(600);
     const bytes = utf8(text);

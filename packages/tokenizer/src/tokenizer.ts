@@ -20,6 +20,9 @@ export interface TokenizerModel {
   specialTokens: readonly string[];
 }
 
+/** encodeIterable encodes at most about this many UTF-16 units per step. */
+const STREAM_WINDOW = 1 << 20;
+
 export class Tokenizer {
   /** One more than the largest token id (the embedding table size), special tokens included. */
   readonly vocabSize: number;
@@ -118,12 +121,7 @@ export class Tokenizer {
     for (const chunk of source) {
       if (typeof chunk !== 'string') throw new TypeError(`Tokenizer.encodeIterable: chunk ${index} is ${chunk === null ? 'null' : typeof chunk}; a sync iterable must yield strings`);
       index++;
-      pending += chunk;
-      const cut = lastSafeCutInText(pending, this.specialTokens);
-      if (cut === 0) continue;
-      const ready = pending.slice(0, cut);
-      pending = pending.slice(cut);
-      yield* this.encode(ready);
+      pending = yield* this.encodeSafePrefix(pending + chunk);
     }
     yield* this.encode(pending);
   }
@@ -137,14 +135,26 @@ export class Tokenizer {
       else if (chunk instanceof Uint8Array) pending += decoder.decode(chunk, { stream: true });
       else throw new TypeError(`Tokenizer.encodeIterable: chunk ${index} is ${chunk === null ? 'null' : typeof chunk}; expected a string or UTF-8 bytes`);
       index++;
-      const cut = lastSafeCutInText(pending, this.specialTokens);
-      if (cut === 0) continue;
-      const ready = pending.slice(0, cut);
-      pending = pending.slice(cut);
-      yield* this.encode(ready);
+      pending = yield* this.encodeSafePrefix(pending);
     }
     pending += decoder.decode();
     yield* this.encode(pending);
+  }
+
+  /**
+   * Yields the ids of `pending` up to its last safe cut and returns the rest. A huge chunk is taken
+   * a window at a time (a safe cut of a prefix is a safe cut of the whole), so one chunk never
+   * turns into one huge id array.
+   */
+  private *encodeSafePrefix(pending: string): Generator<number, string, undefined> {
+    while (pending.length > 0) {
+      let cut = pending.length > STREAM_WINDOW ? lastSafeCutInText(pending.slice(0, STREAM_WINDOW), this.specialTokens) : 0;
+      if (cut === 0) cut = lastSafeCutInText(pending, this.specialTokens);
+      if (cut === 0) break;
+      yield* this.encode(pending.slice(0, cut));
+      pending = pending.slice(cut);
+    }
+    return pending;
   }
 
   /** The bytes of `ids` joined. Throws on an id that is not in the vocabulary. */

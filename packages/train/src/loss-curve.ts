@@ -50,7 +50,7 @@ function panel(offsetX: number, title: string, xLabel: string, series: Series[])
     parts.push(`<line x1="${f(sx(t))}" y1="${PANEL.top + plotH}" x2="${f(sx(t))}" y2="${PANEL.top + plotH + 4}" stroke="#444"/>`);
     parts.push(`<text x="${f(sx(t))}" y="${PANEL.top + plotH + 16}" text-anchor="middle" font-size="10">${t}</text>`);
   }
-  for (const t of niceTicks(y0, y1)) {
+  for (const t of niceTicks(y0, y1, 8)) {
     parts.push(`<line x1="${f(offsetX + PANEL.left)}" y1="${f(sy(t))}" x2="${f(offsetX + PANEL.left + plotW)}" y2="${f(sy(t))}" stroke="#ddd"/>`);
     parts.push(`<text x="${f(offsetX + PANEL.left - 6)}" y="${f(sy(t) + 3)}" text-anchor="end" font-size="10">${t}</text>`);
   }
