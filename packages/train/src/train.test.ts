@@ -30,7 +30,7 @@ function runConfig(runDir: string, extra: Record<string, unknown> = {}): TrainRu
   return {
     model: TINY_MODEL,
     train: {
-      runDir, trainData, validationData, steps: 12, stepsPerRun: 2, batchSize: 4, evalEvery: 4, evalBatches: 2, checkpointEvery: 4,
+      runDir, trainData, validationData, steps: 24, stepsPerRun: 2, batchSize: 4, evalEvery: 4, evalBatches: 2, checkpointEvery: 4,
       warmupSteps: 2, maxLearningRate: 1e-2, minLearningRate: 1e-3, threads: 1, seed: 7, ...extra,
     },
   };
@@ -42,7 +42,7 @@ interface ChildRun { code: number | null; signal: NodeJS.Signals | null; stdout:
 function runChild(config: TrainRunConfig, interrupt?: { at: number; signal: NodeJS.Signals }): Promise<ChildRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../test/train-child.ts'), JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(here, '../test/tsconfig.child.json') },
+    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(here, '../test/tsconfig.child.json'), STEP_DELAY_MS: interrupt ? '10' : '0' },
   });
   let stdout = '';
   let stderr = '';
@@ -73,20 +73,20 @@ describe('train() exact resume', () => {
   });
 
   it('an uninterrupted run logs every step, validates every 4 steps, and the loss falls', () => {
-    expect(reference.map((r) => r.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect(reference.filter((r) => r.valLoss !== undefined).map((r) => r.step)).toEqual([4, 8, 12]);
-    expect(reference[11]!.trainLoss).toBeLessThan(reference[0]!.trainLoss);
+    expect(reference.map((r) => r.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(reference.filter((r) => r.valLoss !== undefined).map((r) => r.step)).toEqual([4, 8, 12, 16, 20, 24]);
+    expect(reference[23]!.trainLoss).toBeLessThan(reference[0]!.trainLoss);
     expect(reference[0]!.trainLoss).toBeGreaterThan(Math.log(16) - 0.3); // starts near ln(vocab)
     for (const file of ['loss-curve.svg', 'loss-curve.png', CHECKPOINT_FILE]) expect(fs.existsSync(path.join(dir, 'uninterrupted', file))).toBe(true);
   });
 
-  it('SIGINT saves a checkpoint and exits 0; --resume replays the same losses bit for bit', async () => {
-    const runDir = path.join(dir, 'sigint');
-    const first = await runChild(runConfig(runDir), { at: 5, signal: 'SIGINT' });
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s saves a checkpoint and exits 0; --resume replays the same losses bit for bit', async (signal) => {
+    const runDir = path.join(dir, signal.toLowerCase());
+    const first = await runChild(runConfig(runDir), { at: 5, signal });
     expect({ code: first.code, signal: first.signal }).toEqual({ code: 0, signal: null });
     const stoppedAt = loadCheckpoint(runDir).metadata.step;
     expect(stoppedAt).toBeGreaterThanOrEqual(5);
-    expect(stoppedAt).toBeLessThan(12);
+    expect(stoppedAt).toBeLessThan(24);
     const second = await runChild({ ...runConfig(runDir), resume: true });
     expect(second.code).toBe(0);
     expect(second.stderr).toBe('');
@@ -97,8 +97,10 @@ describe('train() exact resume', () => {
     const runDir = path.join(dir, 'sigkill');
     const first = await runChild(runConfig(runDir), { at: 6, signal: 'SIGKILL' });
     expect(first.signal).toBe('SIGKILL');
-    const saved = loadCheckpoint(runDir).metadata.step;
-    expect([4, 8]).toContain(saved);
+    const saved = loadCheckpoint(runDir).metadata.step; // the last periodic checkpoint before the kill
+    expect(saved % 4).toBe(0);
+    expect(saved).toBeGreaterThanOrEqual(4);
+    expect(saved).toBeLessThan(24);
     const second = await runChild({ ...runConfig(runDir), resume: true });
     expect(second.code).toBe(0);
     expect(losses(runDir)).toEqual(reference);
@@ -126,7 +128,7 @@ describe('train() bad input', () => {
   it('stops on a NaN loss with a clear message and keeps the last good checkpoint', async () => {
     const runDir = path.join(dir, 'nan');
     await train(runConfig(runDir, { steps: 4 }));
-    const error = await train({ ...runConfig(runDir, { steps: 12, maxLearningRate: 1e30, minLearningRate: 1e30, warmupSteps: 0 }), resume: true }).catch((e: unknown) => e);
+    const error = await train({ ...runConfig(runDir, { steps: 24, maxLearningRate: 1e30, minLearningRate: 1e30, warmupSteps: 0 }), resume: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonFiniteLossError);
     expect((error as Error).message).toMatch(/loss is (NaN|Infinity|-Infinity) .*at step \d+.*last good checkpoint \(step 4\) is kept/);
     expect(loadCheckpoint(runDir).metadata.step).toBe(4);
@@ -143,5 +145,23 @@ describe('train() bad input', () => {
 
   it('refuses a context longer than the model', async () => {
     await expect(train(runConfig(path.join(dir, 'long'), { contextLength: 9 }))).rejects.toThrow(/contextLength 9 is longer than the model's contextLength 8/);
+  });
+});
+
+describe('train() hooks', () => {
+  it('stops after the current chunk when the AbortSignal fires, with a checkpoint, and reports each stage', async () => {
+    const runDir = path.join(dir, 'abort');
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const result = await train(runConfig(runDir), {
+      signal: controller.signal,
+      onStart: (info) => seen.push(`start ${info.step}/${info.steps}`),
+      onStep: (record) => { if (record.step === 3) controller.abort(); },
+      onProgress: (p) => seen.push(`progress ${p.step}`),
+      onCheckpoint: (_file, step) => seen.push(`checkpoint ${step}`),
+    });
+    expect(result).toMatchObject({ step: 4, interrupted: true });
+    expect(seen).toEqual(['start 0/24', 'progress 2', 'progress 4', 'checkpoint 4']);
+    expect(loadCheckpoint(runDir).metadata.step).toBe(4);
   });
 });

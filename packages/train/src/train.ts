@@ -167,7 +167,9 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     requestStop(`received ${signal}`);
   };
   if (hooks.handleSignals) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
-  hooks.signal?.addEventListener('abort', () => requestStop('aborted'));
+  const onAbort = () => requestStop('aborted');
+  if (hooks.signal?.aborted) onAbort();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
   hooks.onStart?.({ step: session.state.step, steps: tc.steps, parameterCount: parameterCount(specs), tokensPerStep: B * T });
   const started = performance.now();
@@ -246,6 +248,7 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     return { step: session.state.step, interrupted: session.state.step < tc.steps, finalTrainLoss: lastTrainLoss, finalValLoss: lastValLoss, checkpoint: file, metricsFile, runDir: tc.runDir };
   } finally {
     if (hooks.handleSignals) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
+    hooks.signal?.removeEventListener('abort', onAbort);
     await session.release();
   }
 }
