@@ -2,17 +2,9 @@
  * Plain-TypeScript references for tests: a seeded generator, strided index helpers and naive
  * versions of broadcasting and matmul written independently of ONNX Runtime.
  */
-export function seededRandom(seed: number): () => number {
-  // mulberry32: small, deterministic, good enough for test data
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededUniform } from '../../../test-support/random.js';
+/** Uniform [0, 1) generator for test data. */
+export const seededRandom = seededUniform;
 
 export function randomArray(n: number, seed: number, low = -1, high = 1): number[] {
   const r = seededRandom(seed);

@@ -5,20 +5,9 @@ import { readGpt2Files, readTokenizerJson, trainBpe } from '@cs336/bpe';
 import { describeWithFixtures, fixturePath } from '../../../../test-support/fixtures.js';
 import { UsageError } from '../command.js';
 import { bpeTrainCommand } from './bpe-train.js';
+import { quietly } from '../../test/quietly.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-/** Runs with console.log and stderr (the progress bar) silenced. */
-function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  const write = process.stderr.write;
-  console.log = () => {};
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  return run().finally(() => {
-    console.log = log;
-    process.stderr.write = write;
-  });
-}
 
 describeWithFixtures('cs336 bpe train', () => {
   it('writes vocab.json, merges.txt and tokenizer.json that read back as the trained model', async () => {

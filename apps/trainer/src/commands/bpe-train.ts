@@ -9,15 +9,9 @@ import { parseArgs } from 'node:util';
 import { formatTokenizerJson, trainBpe, writeGpt2Files, type BpeProgress } from '@cs336/bpe';
 import { UsageError, type Command } from '../command.js';
 import { createProgressBar, formatDuration, type ProgressBar } from '../progress.js';
+import { integerFlag } from '../flags.js';
 
 const USAGE = "cs336 bpe train --input FILE --vocab-size N --special-token '<|endoftext|>' [--special-token ...] --out DIR [--workers N]";
-
-function parsePositiveInt(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}; got ${JSON.stringify(value)}`);
-  return n;
-}
 
 export const bpeTrainCommand: Command = {
   name: 'bpe train',
@@ -43,9 +37,9 @@ export const bpeTrainCommand: Command = {
     }
     if (!values.input) throw new UsageError(`--input FILE is required\nusage: ${USAGE}`);
     if (!values.out) throw new UsageError(`--out DIR is required\nusage: ${USAGE}`);
-    const vocabSize = parsePositiveInt('--vocab-size', values['vocab-size'], 1);
+    const vocabSize = integerFlag('vocab-size', values['vocab-size'], 1);
     if (vocabSize === undefined) throw new UsageError(`--vocab-size N is required\nusage: ${USAGE}`);
-    const workers = parsePositiveInt('--workers', values.workers, 0);
+    const workers = integerFlag('workers', values.workers, 0);
     const specialTokens = values['special-token'] ?? [];
     const outDir = values.out;
     const outStat = await fs.stat(outDir).catch(() => undefined);

@@ -3,6 +3,7 @@ import { InferenceModel, generate } from '@cs336/train';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { TOKENIZER_USAGE, loadTokenizer, parseFlags } from './tokenize.js';
+import { integerFlag, numberFlag } from '../flags.js';
 
 const END_OF_TEXT = '<|endoftext|>';
 const USAGE = `cs336 generate --checkpoint DIR ${TOKENIZER_USAGE} --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--seed S] [--device cpu|cuda]
@@ -12,12 +13,6 @@ const USAGE = `cs336 generate --checkpoint DIR ${TOKENIZER_USAGE} --prompt TEXT 
   --temperature T    0 = greedy (default 1);  --top-p P nucleus threshold in (0, 1] (default 1)
   Generation stops at ${END_OF_TEXT} when the tokenizer has it.`;
 
-function number(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} needs a number, got "${text}"`);
-  return value;
-}
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -30,10 +25,10 @@ export const generateCommand: Command = {
     const device = values.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got "${device}"`);
     const options = {
-      maxNewTokens: number('max-new-tokens', values['max-new-tokens'], 256),
-      temperature: number('temperature', values.temperature, 1),
-      topP: number('top-p', values['top-p'], 1),
-      seed: number('seed', values.seed, 0),
+      maxNewTokens: integerFlag('max-new-tokens', values['max-new-tokens'], 1) ?? 256,
+      temperature: numberFlag('temperature', values.temperature) ?? 1,
+      topP: numberFlag('top-p', values['top-p']) ?? 1,
+      seed: integerFlag('seed', values.seed, 0) ?? 0,
     };
     const model = await InferenceModel.fromCheckpoint(checkpoint, { device });
     try {

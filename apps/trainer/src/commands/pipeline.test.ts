@@ -54,7 +54,7 @@ describe('cs336 pipeline', () => {
 
     const badSteps = cli(['pipeline', '--steps', '0', '--out', path.join(empty, 'out')]);
     expect(badSteps.status).toBe(2);
-    expect(badSteps.stderr).toMatch(/--steps must be a positive integer/);
+    expect(badSteps.stderr).toMatch(/--steps must be an integer ≥ 1/);
 
     const unknown = cli(['pipeline', '--bogus']);
     expect(unknown.status).toBe(2);

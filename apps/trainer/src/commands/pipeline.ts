@@ -18,6 +18,7 @@ import { bpeTrainCommand } from './bpe-train.js';
 import { generateCommand } from './generate.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
+import { integerFlag } from '../flags.js';
 
 const USAGE = `cs336 pipeline [--data DIR] [--out DIR] [--vocab-size N] [--steps N] [--device cpu|cuda] [--prompt TEXT] [--fresh]
 
@@ -49,12 +50,6 @@ function corpusFrom(dataDir: string): CorpusFiles {
   return { train, valid, description: `${dataDir} (train.txt ${(fs.statSync(train).size / 1e6).toFixed(1)} MB)` };
 }
 
-function positiveInt(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer; got ${JSON.stringify(value)}`);
-  return Number(value);
-}
-
 export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'the main job: corpus → BPE → tokenize → train a small LM → sample text',
@@ -74,8 +69,8 @@ export const pipelineCommand: Command = {
       throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
     }
     const out = path.resolve(String(values.out ?? 'runs/pipeline'));
-    const vocabSize = positiveInt('--vocab-size', values['vocab-size'] as string | undefined, 4096);
-    const steps = positiveInt('--steps', values.steps as string | undefined, 600);
+    const vocabSize = integerFlag('vocab-size', values['vocab-size'] as string | undefined, 1) ?? 4096;
+    const steps = integerFlag('steps', values.steps as string | undefined, 1) ?? 600;
     const device = String(values.device ?? 'cpu');
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda; got "${device}"`);
     const fresh = values.fresh === true;

@@ -7,18 +7,7 @@ import { UsageError } from '../command.js';
 import { decodeStream } from './decode.js';
 import { encodeStream } from './encode.js';
 import { loadTokenizer, tokenizeCommand } from './tokenize.js';
-
-/** Runs with console.log and stderr (the progress bar) silenced. */
-function quietly<T>(run: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  const write = process.stderr.write;
-  console.log = () => {};
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  return run().finally(() => {
-    console.log = log;
-    process.stderr.write = write;
-  });
-}
+import { quietly } from '../../test/quietly.js';
 
 async function collect(run: (output: PassThrough) => Promise<unknown>): Promise<string> {
   const output = new PassThrough();

@@ -13,6 +13,7 @@ import { readGpt2Files } from '@cs336/bpe';
 import { Tokenizer } from '@cs336/tokenizer';
 import { UsageError, type Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
+import { integerFlag } from '../flags.js';
 
 const DEFAULT_SPECIAL_TOKEN = '<|endoftext|>';
 
@@ -85,8 +86,7 @@ export const tokenizeCommand: Command = {
     const values = parseFlags(argv, ['input', 'out', 'workers'], USAGE);
     if (!values.input) throw new UsageError(`--input FILE is required\nusage: ${USAGE}`);
     if (!values.out) throw new UsageError(`--out FILE.bin is required\nusage: ${USAGE}`);
-    if (values.workers !== undefined && !/^\d+$/.test(values.workers)) throw new UsageError(`--workers must be an integer ≥ 0 (0 = this thread); got ${JSON.stringify(values.workers)}`);
-    const workers = values.workers === undefined ? os.availableParallelism() : Number(values.workers);
+    const workers = integerFlag('workers', values.workers, 0) ?? os.availableParallelism(); // 0 = this thread
     const inputStat = await fs.stat(values.input).catch(() => undefined);
     if (!inputStat?.isFile()) throw new UsageError(`--input ${JSON.stringify(values.input)} does not exist or is not a file`);
     const tokenizer = await loadTokenizer(values, USAGE);
