@@ -81,7 +81,7 @@ export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()):
     `device 'cuda' needs the ONNX Runtime CUDA execution provider, but ${missing.join(' and ')} ` +
       `${missing.length > 1 ? 'are' : 'is'} missing from ${binaryDir} (they must sit next to libonnxruntime.so.1). ` +
       `onnxruntime-node ships the CPU provider only. Fix: ${fix} ` +
-      `(the provider also needs CUDA 12 and cuDNN 9 libraries on the library path). Or use device: 'cpu'.`,
+      `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path). Or use device: 'cpu'.`,
   );
 }
 

@@ -25,7 +25,7 @@ const USAGE = `cs336 pipeline [--data DIR] [--out DIR] [--vocab-size N] [--steps
   --data DIR        a folder with train.txt and valid.txt (default: the embedded State of the Union corpus)
   --out DIR         where everything goes (default runs/pipeline)
   --vocab-size N    BPE vocabulary size, special token included (default 4096)
-  --steps N         optimizer steps of the small LM (default 600: a few minutes on 2 CPU cores)
+  --steps N         optimizer steps of the small LM (default 1500: about two minutes on 2 CPU cores)
   --fresh           redo every stage even when its outputs exist
   Model and training defaults are small on purpose; for real runs use \`cs336 train --config\`.`;
 
@@ -70,7 +70,7 @@ export const pipelineCommand: Command = {
     }
     const out = path.resolve(String(values.out ?? 'runs/pipeline'));
     const vocabSize = integerFlag('vocab-size', values['vocab-size'] as string | undefined, 1) ?? 4096;
-    const steps = integerFlag('steps', values.steps as string | undefined, 1) ?? 600;
+    const steps = integerFlag('steps', values.steps as string | undefined, 1) ?? 1500;
     const device = String(values.device ?? 'cpu');
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda; got "${device}"`);
     const fresh = values.fresh === true;
