@@ -11,6 +11,11 @@ import { forEachPretoken, specialTokenPattern } from '@cs336/bpe';
 import { MergeScratch, MergeTable, bytePairMerge } from './byte-pair-merge.js';
 import { CACHE_MAX_PIECE, PretokenCache } from './pretoken-cache.js';
 
+/** Where the encoder appends ids: a `number[]` or an IdBuffer (id-buffer.ts). */
+export interface IdSink {
+  push(id: number): void;
+}
+
 /** A validated BPE model in flat form: cheap to send to a worker thread. */
 export interface CompiledBpe {
   /** `byteToId[b]`: the id of the one-byte token b. */
@@ -103,28 +108,37 @@ export class BpeEncoder {
   /** Token ids of `text`, special tokens included. */
   encode(text: string): number[] {
     const ids: number[] = [];
+    this.encodeInto(text, ids);
+    return ids;
+  }
+
+  /**
+   * Appends the token ids of `text` (special tokens included) to `out`: a plain array for `encode`,
+   * an IdBuffer for encodeFile's jobs (range-encoder.ts). A thread normally uses only one of the
+   * two, so the `push` calls stay monomorphic there and inline as before.
+   */
+  encodeInto(text: string, out: IdSink): void {
     const pattern = this.specialPattern;
     if (pattern === undefined) {
-      this.encodeOrdinary(text, ids);
-      return ids;
+      this.encodeOrdinary(text, out);
+      return;
     }
     pattern.lastIndex = 0;
     let last = 0;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-      if (match.index > last) this.encodeOrdinary(text.slice(last, match.index), ids);
-      ids.push(this.specialIds.get(match[0])!);
+      if (match.index > last) this.encodeOrdinary(text.slice(last, match.index), out);
+      out.push(this.specialIds.get(match[0])!);
       last = pattern.lastIndex;
     }
-    if (last < text.length) this.encodeOrdinary(last === 0 ? text : text.slice(last), ids);
-    return ids;
+    if (last < text.length) this.encodeOrdinary(last === 0 ? text : text.slice(last), out);
   }
 
   /** Text without special-token handling: BPE over GPT-2 pre-tokens. */
-  private encodeOrdinary(text: string, ids: number[]): void {
+  private encodeOrdinary(text: string, ids: IdSink): void {
     forEachPretoken(text, (start, end) => this.encodePretoken(text, start, end, ids));
   }
 
-  private encodePretoken(text: string, start: number, end: number, out: number[]): void {
+  private encodePretoken(text: string, start: number, end: number, out: IdSink): void {
     // One ASCII character (punctuation, newline, a lone letter): a single byte has nothing to merge.
     if (end - start === 1) {
       const c = text.charCodeAt(start);

@@ -58,12 +58,38 @@ describe('encodeFile', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['input.txt', 'out.bin', 'out.bin.json']);
   });
 
-  it('writes uint32 when ids exceed 65535', async () => {
+  // One job holding many 32 KiB decode pieces, a stretch longer than a piece with no safe cut (the
+  // piece must grow), and jobs whose cut is searched in windows that do not reach the job's start.
+  it.each([0, 2])('with %i workers, large jobs and long uncuttable stretches still give the ids of one encode()', async (workers) => {
+    const { vocab, merges } = smallModel();
+    const tokenizer = new Tokenizer(vocab, merges, specials);
+    const uncuttable = 'é'.repeat(20_000) + '<|a b|>' + 'x'.repeat(30_000); // 70 KB: over a 32 KiB piece and a 64 KiB window
+    const big = `${text}${uncuttable}\n${text}the cat<|a b|> <|a b|>`.repeat(2);
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'in.txt'), big);
+    for (const chunkBytes of [1 << 20, 50_000]) {
+      const sidecar = await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers, chunkBytes });
+      const expected = tokenizer.encode(big);
+      expect(readIds(path.join(dir, 'out.bin'), 'uint16')).toEqual(expected);
+      expect(sidecar.count).toBe(expected.length);
+    }
+  });
+
+  it('writes an empty token file for an empty input', async () => {
+    const { vocab, merges } = smallModel();
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'in.txt'), '');
+    const sidecar = await new Tokenizer(vocab, merges).encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers: 1 });
+    expect(sidecar.count).toBe(0);
+    expect(fs.statSync(path.join(dir, 'out.bin')).size).toBe(0);
+  });
+
+  it.each([0, 2])('writes uint32 when ids exceed 65535 (%i workers)', async (workers) => {
     const { vocab, merges } = smallModel(70_000);
     const tokenizer = new Tokenizer(vocab, merges, ['<|end|>']);
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'in.txt'), 'the cat<|end|> the\n');
-    const sidecar = await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers: 0 });
+    const sidecar = await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers });
     expect(sidecar.dtype).toBe('uint32');
     expect(readIds(path.join(dir, 'out.bin'), 'uint32')).toEqual(tokenizer.encode('the cat<|end|> the\n'));
     expect(Math.max(...readIds(path.join(dir, 'out.bin'), 'uint32'))).toBeGreaterThan(65535);

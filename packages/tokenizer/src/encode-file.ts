@@ -2,22 +2,25 @@
  * The dataset step: a (possibly multi-GB) text file → a raw little-endian token file that NumPy can
  * memmap, plus a JSON sidecar saying how to read it.
  *
- * The main thread reads the file in blocks, cuts each block at its last safe boundary (safe-boundary.ts;
- * the remainder is carried into the next block), and hands the pieces to worker threads. Results are
- * written strictly in order, with at most two pieces per worker in flight, so memory stays bounded
- * whatever the file size. Everything goes to temporary files that are renamed only on success.
+ * The main thread only plans and writes: it splits the file into jobs of about `chunkBytes` that
+ * start and end at safe boundaries (safe-boundary.ts), finding each cut by reading a small window
+ * before the nominal end, and hands the byte ranges to worker threads, which read, decode and encode
+ * them themselves (range-encoder.ts). Results are written strictly in order, with at most two jobs
+ * per worker in flight, so memory stays bounded whatever the file size; their (shared) buffers go
+ * back to the workers for reuse. Everything goes to temporary files that are renamed only on success.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { RangeEncoder, type TokenDtype } from './range-encoder.js';
 import { lastSafeCutInBytes } from './safe-boundary.js';
 import type { CompiledBpe } from './bpe-encoder.js';
 import type { Tokenizer } from './tokenizer.js';
 
-export type TokenDtype = 'uint16' | 'uint32';
+export type { TokenDtype } from './range-encoder.js';
 
 /** What `<output>.json` holds; the train package reads exactly these fields. */
 export interface TokenFileSidecar {
@@ -39,8 +42,8 @@ export interface EncodeFileOptions {
   /** Worker threads; 0 encodes on the calling thread. Default: the number of CPUs. */
   workers?: number;
   /**
-   * Bytes read per piece of work (before cutting at a safe boundary). Default: a quarter of each
-   * worker's share of the file, between 256 KiB and 4 MiB, so small files still spread over all workers.
+   * Bytes per job (before moving back to a safe boundary). Default: a quarter of each worker's
+   * share of the file, between 256 KiB and 4 MiB, so small files still spread over all workers.
    */
   chunkBytes?: number;
   onProgress?: (progress: EncodeFileProgress) => void;
@@ -53,7 +56,12 @@ export interface WorkerInit {
 }
 export interface WorkerJob {
   index: number;
-  bytes: Uint8Array;
+  /** The input, opened by the main thread (file descriptors are shared by all threads). */
+  fd: number;
+  start: number;
+  end: number;
+  /** A written job's output buffer, to be filled again (shared: see range-encoder.ts). */
+  reuse?: SharedArrayBuffer;
 }
 export interface WorkerResult {
   index: number;
@@ -61,12 +69,15 @@ export interface WorkerResult {
   error?: string;
 }
 
+type Ids = Uint16Array | Uint32Array;
+
+/** Bytes read, at first, to find a safe cut just before a job's nominal end. */
+const CUT_WINDOW = 64 << 10;
+/** The smallest job the tail shrinks to (jobBytes); small enough to even out, big enough to keep per-job costs small. */
+const TAIL_JOB_BYTES = 256 << 10;
+
 export function tokenDtype(vocabSize: number): TokenDtype {
   return vocabSize <= 0x10000 ? 'uint16' : 'uint32';
-}
-
-export function idsToTypedArray(ids: readonly number[], dtype: TokenDtype): Uint16Array | Uint32Array {
-  return dtype === 'uint16' ? Uint16Array.from(ids) : Uint32Array.from(ids);
 }
 
 export async function encodeFile(tokenizer: Tokenizer, input: string, output: string, options: EncodeFileOptions = {}): Promise<TokenFileSidecar> {
@@ -86,16 +97,19 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     throw new Error(`encodeFile: cannot read ${input} (${error.code ?? error.message})`);
   });
   let pool: WorkerPool | undefined;
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  const encodeHere = async (bytes: Uint8Array) => idsToTypedArray(tokenizer.encode(decoder.decode(bytes)), dtype);
-  let sink: Awaited<ReturnType<typeof open>> | undefined;
+  let sink: FileHandle | undefined;
   try {
-    if (workers > 0) pool = new WorkerPool(workers, { compiled: tokenizer.compiled(), dtype });
+    const init = { compiled: tokenizer.compiled(), dtype };
+    let here: RangeEncoder | undefined;
+    const encodeHere = async (job: WorkerJob) => (here ??= new RangeEncoder(init.compiled, init.dtype)).encode(job.fd, job.start, job.end, job.reuse);
+    if (workers > 0) pool = new WorkerPool(workers, init);
+    const tokenizerHash = tokenizer.hash(); // the first call takes tens of ms: do it while workers start
     sink = await open(binTemp, 'w').catch((error: NodeJS.ErrnoException) => {
       throw new Error(`encodeFile: cannot write ${output} (${error.code ?? error.message}); does its directory exist?`);
     });
     const bytesTotal = (await source.stat()).size;
-    const inFlight: { bytes: number; result: Promise<Uint16Array | Uint32Array> }[] = [];
+    const inFlight: { bytes: number; result: Promise<Ids> }[] = [];
+    const spare: SharedArrayBuffer[] = []; // written jobs' buffers, for the next jobs to fill
     let bytesDone = 0;
     let count = 0;
     const writeOldest = async () => {
@@ -104,37 +118,26 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
       const bytes = new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
       // A write may be short; keep going until the whole piece is on disk.
       for (let offset = 0; offset < bytes.length; ) offset += (await sink!.write(bytes, offset)).bytesWritten;
+      spare.push(ids.buffer as SharedArrayBuffer);
       bytesDone += oldest.bytes;
       count += ids.length;
       options.onProgress?.({ bytesDone, bytesTotal, tokens: count });
     };
 
-    let carry = new Uint8Array(0);
-    let position = 0;
-    let index = 0;
-    for (;;) {
-      const block = new Uint8Array(carry.length + chunkBytes);
-      block.set(carry);
-      const { bytesRead } = await source.read(block, carry.length, chunkBytes, position);
-      position += bytesRead;
-      const data = block.subarray(0, carry.length + bytesRead);
-      const atEnd = bytesRead === 0;
-      const cut = atEnd ? data.length : lastSafeCutInBytes(data, specialBytes);
-      if (cut > 0) {
-        const piece = data.slice(0, cut);
-        const result = pool ? pool.run({ index: index++, bytes: piece }) : encodeHere(piece);
-        inFlight.push({ bytes: cut, result });
-        result.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
-        while (inFlight.length > Math.max(1, 2 * workers)) await writeOldest();
-      }
-      carry = data.slice(cut);
-      if (atEnd) break;
+    for (let start = 0, index = 0; start < bytesTotal; ) {
+      const end = await nextJobEnd(source, start, bytesTotal, jobBytes(chunkBytes, bytesTotal - start, workers), specialBytes);
+      const job: WorkerJob = { index: index++, fd: source.fd, start, end, reuse: spare.pop() };
+      const result = pool ? pool.run(job) : encodeHere(job);
+      inFlight.push({ bytes: end - start, result });
+      result.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
+      while (inFlight.length > Math.max(1, 2 * workers)) await writeOldest();
+      start = end;
     }
     while (inFlight.length > 0) await writeOldest();
     await sink.close();
     sink = undefined;
 
-    const sidecar: TokenFileSidecar = { format: 'cs336-tokens', dtype, count, vocabSize: tokenizer.vocabSize, tokenizerHash: tokenizer.hash(), source: input };
+    const sidecar: TokenFileSidecar = { format: 'cs336-tokens', dtype, count, vocabSize: tokenizer.vocabSize, tokenizerHash, source: input };
     await writeFile(jsonTemp, `${JSON.stringify(sidecar, null, 2)}\n`);
     await rename(binTemp, output);
     await rename(jsonTemp, `${output}.json`);
@@ -145,9 +148,50 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     await rm(jsonTemp, { force: true });
     throw error;
   } finally {
-    await source.close();
+    // Workers read through `source`'s descriptor: stop them before closing it.
     await pool?.close();
+    await source.close();
   }
+}
+
+/**
+ * Bytes for the next job: `chunkBytes`, but shrinking once under 2 × chunkBytes per worker remain, so
+ * that the last jobs are small and the workers finish together instead of one idling through the
+ * other's last full chunk.
+ */
+function jobBytes(chunkBytes: number, remaining: number, workers: number): number {
+  return Math.min(chunkBytes, Math.max(TAIL_JOB_BYTES, Math.ceil(remaining / (2 * Math.max(1, workers)))));
+}
+
+/**
+ * Where the job starting at `start` (a safe boundary) ends: the last safe cut before
+ * start + chunkBytes, found by reading backwards in growing windows; past it when that stretch has
+ * none; the file's end when it comes first.
+ */
+async function nextJobEnd(file: FileHandle, start: number, size: number, chunkBytes: number, specialBytes: readonly Uint8Array[]): Promise<number> {
+  const longest = specialBytes.reduce((max, token) => Math.max(max, token.length), 1);
+  for (let nominal = start + chunkBytes; nominal < size; nominal += chunkBytes) {
+    for (let window = CUT_WINDOW; ; window *= 2) {
+      const from = Math.max(start, nominal - window);
+      const bytes = await readExactly(file, from, nominal - from);
+      const cut = lastSafeCutInBytes(bytes, specialBytes);
+      // A special token starting before `from` might span a cut within `longest` bytes of it. None
+      // spans `start`, itself a safe cut, so from there on every cut found stands.
+      if (cut > 0 && (from === start || cut >= longest)) return from + cut;
+      if (from === start) break;
+    }
+  }
+  return size;
+}
+
+async function readExactly(file: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const bytes = Buffer.allocUnsafe(length);
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await file.read(bytes, done, length - done, position + done);
+    if (bytesRead === 0) throw new Error(`encodeFile: the input ended at byte ${position + done}, before its size when encoding began; was it changed meanwhile?`);
+    done += bytesRead;
+  }
+  return bytes;
 }
 
 async function defaultChunkBytes(input: string, workers: number): Promise<number> {
@@ -169,7 +213,7 @@ class WorkerPool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly queue: WorkerJob[] = [];
-  private readonly waiting = new Map<number, { resolve: (ids: Uint16Array | Uint32Array) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (ids: Ids) => void; reject: (error: Error) => void }>();
   private failure: Error | undefined;
 
   constructor(size: number, init: WorkerInit) {
@@ -193,7 +237,7 @@ class WorkerPool {
     }
   }
 
-  run(job: WorkerJob): Promise<Uint16Array | Uint32Array> {
+  run(job: WorkerJob): Promise<Ids> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.set(job.index, { resolve, reject });
@@ -205,7 +249,7 @@ class WorkerPool {
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const job = this.queue.shift()!;
-      this.idle.pop()!.postMessage(job, [job.bytes.buffer as ArrayBuffer]);
+      this.idle.pop()!.postMessage(job);
     }
   }
 

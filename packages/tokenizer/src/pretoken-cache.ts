@@ -5,7 +5,7 @@
  * Why not a `Map<string, number[]>`: on streamed text every cache miss leaves a string, an array and
  * a map entry that survive long enough to be promoted to V8's old space; when the map is dropped they
  * become garbage the major GC collects late, and RSS grew by over 100 MB on a 100 MB stream. This
- * cache allocates nothing after construction (about 3.5 MB), and looking a pre-token up needs no
+ * cache allocates nothing after construction (about 4 MB), and looking a pre-token up needs no
  * `slice` of the text. When a table or arena is full the cache is emptied whole: natural text
  * refills its frequent pre-tokens within a few KB.
  */
@@ -14,28 +14,22 @@
 export const CACHE_MAX_PIECE = 48;
 
 export class PretokenCache {
-  private readonly slots: Int32Array; // entry index + 1, 0 = empty
+  /**
+   * The hash table: per slot, four ints (hash, key start, value start, key length | value length << 16),
+   * side by side so that a probe reads one cache line rather than one per field. Key length 0 = empty.
+   */
+  private readonly table: Int32Array;
   private readonly mask: number;
-  private readonly keyHash: Int32Array;
-  private readonly keyStart: Int32Array;
-  private readonly keyLength: Int32Array;
-  private readonly valueStart: Int32Array;
-  private readonly valueLength: Int32Array;
   private readonly chars: Uint16Array;
-  /** Cached ids; entry `e` is `ids[valueStart(e) .. valueStart(e) + valueLength(e))`. */
+  /** Cached ids; entry `e` is `ids[valueStartOf(e) .. valueStartOf(e) + valueLengthOf(e))`. */
   readonly ids: Int32Array;
   private entries = 0;
   private charsUsed = 0;
   private idsUsed = 0;
 
   constructor(readonly maxEntries = 1 << 16) {
-    this.slots = new Int32Array(maxEntries * 2);
+    this.table = new Int32Array(maxEntries * 2 * 4);
     this.mask = maxEntries * 2 - 1;
-    this.keyHash = new Int32Array(maxEntries);
-    this.keyStart = new Int32Array(maxEntries);
-    this.keyLength = new Int32Array(maxEntries);
-    this.valueStart = new Int32Array(maxEntries);
-    this.valueLength = new Int32Array(maxEntries);
     this.chars = new Uint16Array(maxEntries * 8);
     this.ids = new Int32Array(maxEntries * 4);
   }
@@ -50,44 +44,46 @@ export class PretokenCache {
   /** The entry for text[start..end) (hash `hash`), or -1. */
   find(text: string, start: number, end: number, hash: number): number {
     const length = end - start;
+    const table = this.table;
     for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
-      const entry = this.slots[slot]! - 1;
-      if (entry < 0) return -1;
-      if (this.keyHash[entry] !== hash || this.keyLength[entry] !== length) continue;
-      const keyStart = this.keyStart[entry]!;
+      const at = slot << 2;
+      const lengths = table[at + 3]!;
+      if (lengths === 0) return -1;
+      if (table[at] !== hash || (lengths & 0xffff) !== length) continue;
+      const keyStart = table[at + 1]!;
       let i = 0;
       while (i < length && this.chars[keyStart + i] === text.charCodeAt(start + i)) i++;
-      if (i === length) return entry;
+      if (i === length) return at;
     }
   }
 
   valueStartOf(entry: number): number {
-    return this.valueStart[entry]!;
+    return this.table[entry + 2]!;
   }
 
   valueLengthOf(entry: number): number {
-    return this.valueLength[entry]!;
+    return this.table[entry + 3]! >>> 16;
   }
 
-  /** Stores `values[0..count)` for text[start..end), emptying the cache first if it is full. */
+  /** Stores `values[0..count)` for text[start..end) (non-empty), emptying the cache first if it is full. */
   insert(text: string, start: number, end: number, hash: number, values: Int32Array, count: number): void {
     const length = end - start;
     if (this.entries === this.maxEntries || this.charsUsed + length > this.chars.length || this.idsUsed + count > this.ids.length) this.clear();
-    const entry = this.entries++;
-    this.keyHash[entry] = hash;
-    this.keyStart[entry] = this.charsUsed;
-    this.keyLength[entry] = length;
-    for (let i = 0; i < length; i++) this.chars[this.charsUsed++] = text.charCodeAt(start + i);
-    this.valueStart[entry] = this.idsUsed;
-    this.valueLength[entry] = count;
-    for (let i = 0; i < count; i++) this.ids[this.idsUsed++] = values[i]!;
+    this.entries++;
+    const table = this.table;
     let slot = hash & this.mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-    this.slots[slot] = entry + 1;
+    while (table[(slot << 2) + 3] !== 0) slot = (slot + 1) & this.mask;
+    const at = slot << 2;
+    table[at] = hash;
+    table[at + 1] = this.charsUsed;
+    table[at + 2] = this.idsUsed;
+    table[at + 3] = length | (count << 16);
+    for (let i = 0; i < length; i++) this.chars[this.charsUsed++] = text.charCodeAt(start + i);
+    for (let i = 0; i < count; i++) this.ids[this.idsUsed++] = values[i]!;
   }
 
   clear(): void {
-    this.slots.fill(0);
+    this.table.fill(0);
     this.entries = 0;
     this.charsUsed = 0;
     this.idsUsed = 0;
