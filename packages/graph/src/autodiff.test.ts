@@ -47,6 +47,7 @@ const linearAlgebra: Case[] = [
   ['MatMul [3,4]x[4,5]', [rand('a', [3, 4], 10), rand('b', [4, 5], 11)], ([a, b]) => op.matMul(a!, b!)],
   ['MatMul [4]x[2,4,5] (1-D left)', [rand('a', [4], 12), rand('b', [2, 4, 5], 13)], ([a, b]) => op.matMul(a!, b!)],
   ['MatMul [2,3,4]x[4] (1-D right)', [rand('a', [2, 3, 4], 14), rand('b', [4], 15)], ([a, b]) => op.matMul(a!, b!)],
+  ['batched a bᵀ [2,3,4]x[2,5,4]ᵀ', [rand('a', [2, 3, 4], 49), rand('b', [2, 5, 4], 50)], ([a, b]) => op.matMul(a!, op.transpose(b!, [0, 2, 1]))],
   ['x Wᵀ with symbolic batch', [rand('x', [2, 3, 4], 16, -1, 1, ['B', 'T', 4]), rand('w', [5, 4], 17)], ([x, w]) => op.matMul(x!, op.transpose(w!))],
 ];
 
@@ -57,6 +58,8 @@ const shapes: Case[] = [
   ['Expand [3] → [4,2,3]', [b3], ([b]) => op.expand(b!, [4, 2, 3])],
   ['Concat', [a23, rand('c', [2, 2], 20)], ([a, c]) => op.concat([a!, c!, a!], 1)],
   ['Concat with symbolic dims', [rand('a', [2, 3], 21, -1, 1, ['B', 'N']), rand('c', [2, 2], 22, -1, 1, ['B', 'M'])], ([a, c]) => op.concat([a!, c!], 1)],
+  ['Split (one part unused)', [rand('s', [2, 5], 47)], ([s]) => { const [p, , r] = op.split(s!, [2, 1, 2], 1); return op.mul(p!, r!); }],
+  ['Split then Concat', [rand('s', [4, 3], 48)], ([s]) => { const [p, q] = op.split(s!, [1, 3], 0); return op.concat([op.exp(q!), p!], 0); }],
   ['Slice with negative start and step', [rand('a', [3, 5], 23)], ([a]) => op.slice(a!, [1, -4], [3, 4], [0, 1])],
   ['Slice to the end of a symbolic axis', [rand('a', [3, 5], 24, -1, 1, ['N', 5])], ([a]) => op.slice(a!, [1], [op.SLICE_END], [0])],
   ['Pad', [a23], ([a]) => op.pad(a!, [1, 0, 0, 2])],

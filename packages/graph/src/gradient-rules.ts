@@ -199,6 +199,10 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
         db = isTransposeOutput(b) ? op.transpose(op.matMul(op.transpose(dyRows), rows)) : op.matMul(op.transpose(rows), dyRows);
       } else if (b.shape.length === 2 && a.shape.length === 2 && isTransposeOutput(b)) {
         db = op.transpose(op.matMul(op.transpose(dy), a));
+      } else if (b.shape.length > 2 && a.shape.length === b.shape.length && isTransposeOutput(b)) {
+        // Batched q kᵀ in attention: (dyᵀ a)ᵀ, so the Transpose rule's transpose cancels and dk = dyᵀ q
+        // is one FusedMatMul instead of a MatMul and a copy of its result.
+        db = swapLastTwo(op.matMul(swapLastTwo(dy), a));
       } else {
         db = op.matMul(swapLastTwo(a2), dy);
         if (b.shape.length === 1) db = op.squeeze(db, [db.shape.length - 1]);
@@ -221,6 +225,12 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
     const axis = intAttribute(c, 'axis', 0);
     const sizes = c.inputs.map((x) => x.shape[axis] as Dim);
     return op.split(dyOf(c), sizes, axis, c.inputs);
+  },
+  // The inverse of the Concat rule; an output nobody used contributes zeros.
+  Split: (c) => {
+    const axis = intAttribute(c, 'axis', 0);
+    const parts = c.outputs.map((y, i) => c.outputGrads[i] ?? zerosLike(y));
+    return [op.concat(parts, axis), ...c.inputs.slice(1).map(() => undefined)];
   },
   Slice: (c) => {
     const x = input(c, 0);

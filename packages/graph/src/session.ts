@@ -26,6 +26,8 @@ export interface SessionOptions {
   optimizationLevel?: OptimizationLevel;
   /** Where ORT writes the model after its optimizations (to inspect fusions). */
   optimizedModelPath?: string;
+  /** Writes ORT's per-node timing profile (chrome-trace JSON) to `<prefix>_<date>.json` on release. */
+  profilePrefix?: string;
 }
 
 export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({ device: 'cpu', optimizationLevel: 'all' });
@@ -95,7 +97,7 @@ export class Session {
   readonly inputs: readonly InputSignature[];
   private readonly inputByName: ReadonlyMap<string, InputSignature>;
 
-  private constructor(private readonly session: ort.InferenceSession) {
+  private constructor(private readonly session: ort.InferenceSession, private readonly profiling = false) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
     this.inputs = session.inputMetadata.map((meta) => {
@@ -118,7 +120,8 @@ export class Session {
     };
     if (resolved.threads !== undefined) sessionOptions.intraOpNumThreads = resolved.threads;
     if (resolved.optimizedModelPath) sessionOptions.optimizedModelFilePath = resolved.optimizedModelPath;
-    return new Session(await ort.InferenceSession.create(bytes, sessionOptions));
+    if (resolved.profilePrefix) Object.assign(sessionOptions, { enableProfiling: true, profileFilePrefix: resolved.profilePrefix });
+    return new Session(await ort.InferenceSession.create(bytes, sessionOptions), resolved.profilePrefix !== undefined);
   }
 
   /** Runs the model. `fetches` defaults to every output; results are keyed by output name. */
@@ -152,6 +155,7 @@ export class Session {
   }
 
   async release(): Promise<void> {
+    if (this.profiling) this.session.endProfiling();
     await this.session.release();
   }
 }

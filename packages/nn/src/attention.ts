@@ -3,13 +3,12 @@
  * Shapes: B batch, T sequence, h heads, dk = dModel/h. Mask convention (the course's): true = masked OUT.
  */
 import {
-  cast, concat, constantOfShape, div, hostTensor, matMul, reshape, shapeTensor, slice, squeeze, transpose, trilu, where,
+  add, cast, concat, constantOfShape, div, hostTensor, matMul, reshape, shapeTensor, softmax, split, squeeze, transpose, trilu, where,
   type Dim, type Value,
 } from '@cs336/graph';
 import { maybeDropout, type ForwardOptions } from './forward-options.js';
 import { linear } from './linear.js';
 import { causalMask } from './reference-transformer.js';
-import { softmax } from './softmax.js';
 
 export interface AttentionOptions extends ForwardOptions {
   /** Dropout on the attention probabilities (training only). */
@@ -27,9 +26,17 @@ export function scaledDotProductAttention(q: Value, k: Value, v: Value, mask?: V
   const rank = k.shape.length;
   const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
   let scores = div(matMul(q, transpose(k, perm)), Math.sqrt(dk)); // (..., Tq, Tk)
-  if (mask) scores = where(mask, -Infinity, scores);
+  // The mask becomes an additive bias (0 kept, −∞ masked) built on the mask's own, small shape: Add's
+  // gradient is dy itself, where Where's costs a select over every score in the backward pass.
+  if (mask) scores = add(scores, where(mask, negativeInfinity(scores), 0));
+  // ORT's fused Softmax, not softmax.ts's five primitives: autodiff through those (ReduceMax's tie mask
+  // included) costs about a dozen passes over the (..., Tq, Tk) scores; this rule costs four.
   const probabilities = maybeDropout(softmax(scores, -1), options.attnPdrop ?? 0, options);
   return matMul(probabilities, v); // (..., Tq, dv)
+}
+
+function negativeInfinity(like: Value): Value {
+  return like.graph.constant(hostTensor(like.dtype, [], [-Infinity]));
 }
 
 /** The (T, T) causal mask for sequences shaped like x (B, T, ...): true above the diagonal. */
@@ -58,7 +65,8 @@ export function multiHeadSelfAttention(x: Value, weights: AttentionWeights, numH
   // One fused projection, then split: (B, T, 3·dModel) → (3, B, h, T, dk).
   const qkv = linear(x, concat([weights.q, weights.k, weights.v], 0));
   const heads = transpose(reshape(qkv, [0, 0, 3, numHeads, dk]), [2, 0, 3, 1, 4]);
-  const [q, k, v] = [0, 1, 2].map((i) => squeeze(slice(heads, [i], [i + 1], [0]), [0])) as [Value, Value, Value]; // (B, h, T, dk)
+  // Split, not three Slices: its gradient is one Concat, where each Slice's is a Pad to full size and a Sum.
+  const [q, k, v] = split(heads, [1, 1, 1], 0).map((part) => squeeze(part, [0])) as [Value, Value, Value]; // (B, h, T, dk)
   const attended = scaledDotProductAttention(q, k, v, causalMaskFor(x), options); // (B, h, T, dk)
   const merged = reshape(transpose(attended, [0, 2, 1, 3]), [0, 0, dModel]); // (B, T, dModel)
   return linear(merged, weights.output);

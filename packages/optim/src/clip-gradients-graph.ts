@@ -12,10 +12,19 @@ export interface ClippedGradients {
 }
 
 export function clipGradientsGraph(gradients: readonly (Value | null | undefined)[], maxNorm: number | Value, eps = CLIP_GRADIENT_EPS): ClippedGradients {
+  const { scale, norm } = clipGradientScale(gradients, maxNorm, eps);
+  return { gradients: gradients.map((g) => (g ? mul(g, scale) : null)), norm };
+}
+
+/**
+ * Just the clipping factor (scalar, 1 unless the norm is too large) and the norm, for a consumer that
+ * folds the factor into its own scalars (adamwGraph's gradScale) instead of a pass over every gradient.
+ */
+export function clipGradientScale(gradients: readonly (Value | null | undefined)[], maxNorm: number | Value, eps = CLIP_GRADIENT_EPS): { scale: Value; norm: Value } {
   const present = gradients.filter((g): g is Value => !!g);
   if (present.length === 0) throw new Error('clipGradientsGraph: every gradient is missing; pass at least one gradient Value');
   const norm = sqrt(sum(present.map((g) => reduceSum(mul(g, g), undefined, false)))); // ()
   const max = typeof maxNorm === 'number' ? present[0]!.graph.constant(maxNorm, present[0]!.dtype) : maxNorm;
   const scale = where(greater(norm, max), div(max, add(norm, eps)), 1); // () — 1 unless the norm is too large
-  return { gradients: gradients.map((g) => (g ? mul(g, scale) : null)), norm };
+  return { scale, norm };
 }

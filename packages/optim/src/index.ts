@@ -9,7 +9,7 @@ export { DEFAULT_COSINE_SCHEDULE_CONFIG, cosineLearningRate, resolveCosineSchedu
 export type { CosineScheduleConfig } from './cosine-schedule.js';
 export { CLIP_GRADIENT_EPS, clipGradientNorm } from './clip-gradients.js';
 export { crossEntropyGraph } from './cross-entropy-graph.js';
-export { clipGradientsGraph } from './clip-gradients-graph.js';
+export { clipGradientScale, clipGradientsGraph } from './clip-gradients-graph.js';
 export type { ClippedGradients } from './clip-gradients-graph.js';
 export { adamwGraph } from './adamw-graph.js';
 export type { AdamWGraphState } from './adamw-graph.js';

@@ -16,7 +16,8 @@ import {
   squeeze, sub, unsqueeze, type Value,
 } from '@cs336/graph';
 import { transformerLm, transformerParameters, type ParameterSpec, type TransformerConfig } from '@cs336/nn';
-import { adamwGraph, clipGradientsGraph, crossEntropyGraph } from '@cs336/optim';
+import { adamwGraph, clipGradientScale, crossEntropyGraph } from '@cs336/optim';
+import { pack, planPacking, unpack } from './packed-state.js';
 
 /** AdamW and clipping hyperparameters baked into the graph (the learning rate is a per-step input). */
 export interface OptimizerSettings {
@@ -117,32 +118,37 @@ export function buildTrainStepGraph(shape: TrainStepShape, settings: OptimizerSe
   const tokens = g.input(TOKENS_INPUT, 'int64', ['K', shape.batchSize, shape.contextLength + 1]);
   const learningRates = g.input(LEARNING_RATES_INPUT, 'float32', ['K']);
   const stepCount = squeeze(shapeOf(tokens, 0, 1), [0]); // K, read from the tokens fed
-  const P = specs.length;
+  // The small tensors ride through the Loop packed into one flat vector each (see packed-state.ts).
+  const plan = planPacking(specs.map((spec) => spec.shape));
+  const Q = plan.separate.length + (plan.packed.length > 0 ? 1 : 0);
 
   const result = loop(g, {
     tripCount: stepCount,
-    carried: [...parameters, ...ms, ...vs],
+    carried: [...pack(plan, parameters), ...pack(plan, ms), ...pack(plan, vs)],
     body: (body, k, carried) => {
-      const current = carried.slice(0, P);
+      const current = unpack(plan, carried.slice(0, Q));
       const weights = Object.fromEntries(specs.map((spec, i) => [spec.name, current[i]!]));
       const { inputs, targets } = splitWindow(gather(tokens, k, 0), shape.contextLength);
       const logits = transformerLm(inputs, weights, shape.model, { training: true, seed: 0 });
       const { loss, logitsGrad } = body.withScope('loss', () => crossEntropyWithGradient(logits, targets));
-      const grads = gradients(logits, current, logitsGrad);
-      // gradClip 0 = no clipping; the norm is still reported.
-      const clipped = body.withScope('clip', () => clipGradientsGraph(grads, settings.gradClip > 0 ? settings.gradClip : Infinity));
+      const grads = pack(plan, gradients(logits, current, logitsGrad));
+      // gradClip 0 = no clipping; the norm is still reported. AdamW applies the clip factor in its own
+      // scalars, which saves a pass over every gradient.
+      const clipped = body.withScope('clip', () => clipGradientScale(grads, settings.gradClip > 0 ? settings.gradClip : Infinity));
       const next = body.withScope('adamw', () => adamwGraph(
-        { params: current, m: carried.slice(P, 2 * P), v: carried.slice(2 * P) },
-        clipped.gradients,
+        { params: carried.slice(0, Q), m: carried.slice(Q, 2 * Q), v: carried.slice(2 * Q) },
+        grads,
         add(add(step, k), 1), // AdamW's t counts from 1
         gather(learningRates, k, 0),
         { lr: 0, beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps, weightDecay: settings.weightDecay },
+        clipped.scale,
       ));
       return { carried: [...next.params, ...next.m, ...next.v], scanOutputs: [loss, clipped.norm] };
     },
   });
+  const updated = [0, 1, 2].flatMap((i) => unpack(plan, result.carried.slice(i * Q, (i + 1) * Q)));
   const inputNames = [...parameters, ...ms, ...vs].map((value) => value.name);
-  result.carried.forEach((value, i) => g.output(value, updatedName(inputNames[i]!)));
+  updated.forEach((value, i) => g.output(value, updatedName(inputNames[i]!)));
   g.output(result.scanOutputs[0]!, LOSSES_OUTPUT);
   g.output(result.scanOutputs[1]!, GRAD_NORMS_OUTPUT);
   return g;
