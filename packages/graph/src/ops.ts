@@ -255,25 +255,27 @@ function knownDims(v: Value): readonly Dim[] | undefined {
 }
 
 /**
+ * The target shape of Reshape/Expand as dims for shape inference plus the int64 shape input:
+ * from an array (symbolic names resolved against x) or from a 1-D int64 Value of static length.
+ */
+function shapeArgument(ctx: OpContext, x: Value, target: readonly Dim[] | Value): { dims: readonly Dim[]; shapeValue: Value } {
+  if (Array.isArray(target)) return { dims: target as readonly Dim[], shapeValue: shapeTensor(ctx.g, target as readonly Dim[], [x], ctx.where) };
+  const shapeValue = target as Value;
+  requireDType(ctx, shapeValue, ['int64'], 'shape');
+  const length = shapeValue.shape[0];
+  if (shapeValue.shape.length !== 1 || typeof length !== 'number') {
+    throw new Error(`${ctx.where}: shape Value must be 1-D with a static length, got ${formatShape(shapeValue.shape)}`);
+  }
+  return { dims: knownDims(shapeValue) ?? Array.from({ length }, () => ctx.g.unknownDim()), shapeValue };
+}
+
+/**
  * Reshape to `target`: numbers (-1 infers one dim, 0 copies the input dim), symbolic names taken
  * from x's own shape, or an int64 shape Value.
  */
 export function reshape(x: Value, target: readonly Dim[] | Value): Value {
   const ctx = context('Reshape', [x]);
-  let dims: readonly Dim[];
-  let shapeValue: Value;
-  if (Array.isArray(target)) {
-    dims = target as readonly Dim[];
-    shapeValue = shapeTensor(ctx.g, dims, [x], ctx.where);
-  } else {
-    shapeValue = target as Value;
-    requireDType(ctx, shapeValue, ['int64'], 'shape');
-    const length = shapeValue.shape[0];
-    if (shapeValue.shape.length !== 1 || typeof length !== 'number') {
-      throw new Error(`${ctx.where}: shape Value must be 1-D with a static length, got ${formatShape(shapeValue.shape)}`);
-    }
-    dims = knownDims(shapeValue) ?? Array.from({ length }, () => ctx.g.unknownDim());
-  }
+  const { dims, shapeValue } = shapeArgument(ctx, x, target);
   const out: Dim[] = dims.map((d, i) => (d === 0 ? ((x.shape[i] ?? 0) as Dim) : d));
   const inferred = out.indexOf(-1);
   if (out.filter((d) => d === -1).length > 1) throw new Error(`${ctx.where}: at most one -1 in target ${formatShape(dims)}`);
@@ -403,17 +405,7 @@ export function slice(x: Value, starts: readonly number[], ends: readonly number
 /** Broadcasts x to `target` (numpy rules; the result may be larger than target where x is). */
 export function expand(x: Value, target: readonly Dim[] | Value): Value {
   const ctx = context('Expand', [x]);
-  let dims: readonly Dim[];
-  let shapeValue: Value;
-  if (Array.isArray(target)) {
-    dims = target as readonly Dim[];
-    shapeValue = shapeTensor(ctx.g, dims, [x], ctx.where);
-  } else {
-    shapeValue = target as Value;
-    const length = shapeValue.shape[0];
-    if (shapeValue.shape.length !== 1 || typeof length !== 'number') throw new Error(`${ctx.where}: shape Value must be 1-D with a static length`);
-    dims = knownDims(shapeValue) ?? Array.from({ length }, () => ctx.g.unknownDim());
-  }
+  const { dims, shapeValue } = shapeArgument(ctx, x, target);
   const out = broadcastShapes(x.shape, dims, ctx.where, () => ctx.g.unknownDim());
   return first(emit(ctx, 'Expand', [x, shapeValue], [{ dtype: x.dtype, shape: out }]));
 }
