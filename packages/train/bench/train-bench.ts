@@ -4,7 +4,10 @@
  *  - per config: tokens/s, achieved FLOP/s (handout matmul accounting, training step = 3× forward),
  *    MFU = achieved / peak, and the share of wall time spent outside Session.run (host work:
  *    batch sampling, feeding and copying parameters back).
- * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS.
+ * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS,
+ * BENCH_DEVICE (cpu | cuda; cuda needs the provider, see @cs336/graph's README), BENCH_CONFIGS (names,
+ * comma-separated; default small,course-256 on cpu and course-256,tinystories on cuda).
+ * For the GPU machine, scripts/gpu-bundle.sh bundles this file with onnxruntime-node into one folder.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,13 +18,16 @@ import { Random, TrainingSession, buildArtifacts } from '@cs336/train';
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+const deviceName = process.env.BENCH_DEVICE ?? 'cpu';
+if (deviceName !== 'cpu' && deviceName !== 'cuda') throw new Error(`BENCH_DEVICE must be cpu or cuda, got "${deviceName}"`);
+const device: 'cpu' | 'cuda' = deviceName;
 
 async function matMulPeak(n: number): Promise<number> {
   const g = new GraphBuilder('peak');
   const a = g.input('a', 'float32', [n, n]);
   const b = g.input('b', 'float32', [n, n]);
   g.output(matMul(a, b), 'c');
-  const session = await Session.create(g, { threads });
+  const session = await Session.create(g, { threads, device });
   const random = Random.seeded(1);
   const fill = (): HostTensor => ({ dtype: 'float32', dims: [n, n], data: Float32Array.from({ length: n * n }, () => random.nextFloat() - 0.5) });
   const feeds = { a: fill(), b: fill() };
@@ -48,7 +54,7 @@ async function benchConfig(config: BenchConfig) {
     const artifacts = buildArtifacts(dir, { model, batchSize: B, contextLength: T }, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
     const buildSeconds = (performance.now() - buildStart) / 1000;
     const state = TrainingSession.freshState(initParameters(model, { seed: 0 }), artifacts.manifest);
-    const session = await TrainingSession.create(dir, artifacts.manifest, state, { threads });
+    const session = await TrainingSession.create(dir, artifacts.manifest, state, { threads, device });
     const random = Random.seeded(7);
     const batch = () => BigInt64Array.from({ length: config.k * B * (T + 1) }, () => BigInt(random.nextInt(model.vocabSize)));
     const lrs = new Float32Array(config.k).fill(1e-3);
@@ -79,17 +85,24 @@ const CONFIGS: BenchConfig[] = [
   { name: 'small', model: { vocabSize: 2048, contextLength: 128, dModel: 128, numLayers: 4, numHeads: 4, dFf: 512 }, batchSize: 8, k: 8 },
   // The real-run shape (issue 7): d_model 256, 4 layers, 8 heads, context 128, 10k BPE vocabulary.
   { name: 'course-256', model: { vocabSize: 10_000, contextLength: 128, dModel: 256, numLayers: 4, numHeads: 8, dFf: 1024 }, batchSize: 8, k: 4 },
+  // The handout's TinyStories model at the batch PyTorch was timed with on an H100 (a GPU config).
+  { name: 'tinystories', model: { vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16, dFf: 2048 }, batchSize: 128, k: 8 },
 ];
+const wanted = (process.env.BENCH_CONFIGS ?? (device === 'cuda' ? 'course-256,tinystories' : 'small,course-256')).split(',');
+const selected = CONFIGS.filter((c) => wanted.includes(c.name));
+if (selected.length !== wanted.length) throw new Error(`BENCH_CONFIGS: unknown name in "${wanted.join(',')}"; choose from ${CONFIGS.map((c) => c.name).join(', ')}`);
+const peakSize = device === 'cuda' ? 8192 : 1024;
 
 // The machine is shared, so the peak is measured before and after the configs and the higher one is used
 // (the conservative choice: a lower MFU).
-const peakBefore = await matMulPeak(1024);
+const peakBefore = await matMulPeak(peakSize);
 const measured = [];
-for (const config of CONFIGS) measured.push(await benchConfig(config));
-const peak = Math.max(peakBefore, await matMulPeak(1024));
+for (const config of selected) measured.push(await benchConfig(config));
+const peak = Math.max(peakBefore, await matMulPeak(peakSize));
 const results = measured.map(({ flopsPerSecond, ...rest }) => ({ ...rest, mfu: Number((flopsPerSecond / peak).toFixed(3)) }));
 console.log(JSON.stringify({
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', threads, loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))) },
+  machine: { device, cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', threads, loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))) },
+  matMulPeakSize: peakSize,
   matMulPeakGflops: Number((peak / 1e9).toFixed(2)),
   matMulPeakGflopsBefore: Number((peakBefore / 1e9).toFixed(2)),
   configs: results,

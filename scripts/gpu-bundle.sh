@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds a self-contained folder for the accelerator machine (see ../shared/gpu/README.md):
+# the training bench and the cs336 CLI bundled by esbuild, beside a node_modules holding only
+# onnxruntime-node 1.29.0 and its onnxruntime-common (the CUDA provider is added there by the kit).
+#
+#   bash scripts/gpu-bundle.sh [OUT_DIR]          (default /tmp/gpu-deploy; run `pnpm build` first)
+#   bash ../shared/gpu/stage.sh /tmp/gpu-deploy   then the device calls it prints; the last one e.g.
+#   source /tmp/gpu/assemble.sh && cd /tmp/gpu/rt && BENCH_DEVICE=cuda node train-bench.mjs > $OUT/train-bench.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/gpu-deploy}
+ESBUILD=$(ls -d node_modules/.pnpm/esbuild@*/node_modules/esbuild/bin/esbuild | head -1)
+ORT=$(cd packages/graph && node -p "require('path').dirname(require.resolve('onnxruntime-node/package.json'))")
+COMMON=$(dirname "$ORT")/onnxruntime-common   # pnpm puts a package's dependencies beside it
+rm -rf "$OUT" && mkdir -p "$OUT/node_modules"
+# The bench imports the packages' built dist/ through their names; the bundle inlines them.
+"$ESBUILD" packages/train/bench/train-bench.ts --bundle --platform=node --format=esm --target=node20 \
+  --external:onnxruntime-node --external:@resvg/resvg-js --outfile="$OUT/train-bench.mjs" --log-level=warning \
+  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+cp -rL "$ORT" "$OUT/node_modules/onnxruntime-node"
+rm -rf "$OUT/node_modules/onnxruntime-node/bin/napi-v6/"{darwin,win32,linux/arm64}
+cp -rL "$COMMON" "$OUT/node_modules/onnxruntime-common"
+echo "{\"type\": \"module\"}" > "$OUT/package.json"
+du -sh "$OUT"
+echo "test here first: (cd $OUT && BENCH_RUNS=1 BENCH_CONFIGS=small node train-bench.mjs)"
