@@ -12,7 +12,7 @@
  * "optimizer.m.<name>" / "optimizer.v.<name>", updated tensors come out as "updated.<input name>".
  */
 import {
-  GraphBuilder, add, gather, gatherElements, gradients, log, loop, mul, neg, reduceMean, scatterElements, shape as shapeOf, slice, softmax,
+  GraphBuilder, add, exp, gather, gatherElements, gradients, logSoftmax, loop, mul, neg, reduceMean, scatterElements, shape as shapeOf, slice,
   squeeze, sub, unsqueeze, type Value,
 } from '@cs336/graph';
 import { transformerLm, transformerParameters, type ParameterSpec, type TransformerConfig } from '@cs336/nn';
@@ -89,16 +89,18 @@ export function buildInferGraph(model: TransformerConfig): GraphBuilder {
  *   loss = −mean log softmax(o)[target],   ∂loss/∂o = (softmax(o) − onehot(target)) / N   (N = B·T).
  * The [B, T, V] logits are the largest tensors in the step; autodiff through LogSoftmax + GatherElements
  * costs about eight full passes over them (zeros, scatter, exp, mul, reduce, sub...), this about five
- * (softmax, scale, copy-and-scatter). The gradient seeds `gradients(logits, …)`.
+ * (log-softmax, shift, exp, copy-and-scatter). The loss is read from LogSoftmax, not log(softmax): a
+ * target probability that underflows to 0 in float32 would otherwise give an infinite loss. The
+ * 1/N scale rides inside the exponent: exp(log p − log N) = p/N. The gradient seeds `gradients(logits, …)`.
  */
 export function crossEntropyWithGradient(logits: Value, targets: Value): { loss: Value; logitsGrad: Value } {
   const [B, T] = targets.shape;
   if (typeof B !== 'number' || typeof T !== 'number') throw new Error(`crossEntropyWithGradient: targets need a static [B, T] shape, got [${targets.shape.join(', ')}]`);
   const n = B * T;
-  const probabilities = softmax(logits, -1); // [B, T, V]
+  const logProbabilities = logSoftmax(logits, -1); // [B, T, V]
   const index = unsqueeze(targets, [-1]); // [B, T, 1]
-  const loss = neg(reduceMean(log(gatherElements(probabilities, index, -1)), undefined, false));
-  const scaled = mul(probabilities, 1 / n);
+  const loss = neg(reduceMean(gatherElements(logProbabilities, index, -1), undefined, false));
+  const scaled = exp(sub(logProbabilities, Math.log(n))); // softmax / N
   const logitsGrad = scatterElements(scaled, index, sub(gatherElements(scaled, index, -1), 1 / n), -1);
   return { loss, logitsGrad };
 }
