@@ -12,7 +12,7 @@
  * "optimizer.m.<name>" / "optimizer.v.<name>", updated tensors come out as "updated.<input name>".
  */
 import {
-  GraphBuilder, add, exp, gather, gatherElements, gradients, logSoftmax, loop, mul, neg, reduceMean, scatterElements, shape as shapeOf, slice,
+  GraphBuilder, add, exp, gather, gatherElements, gradients, logSoftmax, loop, neg, reduceMean, scatterElements, shape as shapeOf, slice,
   squeeze, sub, unsqueeze, type Value,
 } from '@cs336/graph';
 import { transformerLm, transformerParameters, type ParameterSpec, type TransformerConfig } from '@cs336/nn';
