@@ -1,5 +1,5 @@
 // Shared jest setup: ts-jest in native ESM mode (run with --experimental-vm-modules).
-// Workspace imports (@cs336/x) map to the sibling package's TypeScript source, so a test
+// Workspace imports (@cs336/x, @cs336/x/sub) map to the sibling package's TypeScript source, so a test
 // never depends on another package's stale dist/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ export function jestConfig(packageDir) {
     moduleNameMapper: {
       '^@cs336/trainer$': path.join(root, 'apps/trainer/src/index.ts'),
       '^@cs336/([a-z-]+)$': path.join(root, 'packages/$1/src/index.ts'),
+      '^@cs336/([a-z-]+)/([a-z-]+)$': path.join(root, 'packages/$1/src/$2.ts'), // subpath exports (@cs336/bpe/pretokenize)
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {

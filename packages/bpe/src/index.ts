@@ -1,5 +1,5 @@
 export { BYTE_TO_UNICODE, UNICODE_TO_BYTE, bytesToUnicode, unicodeToBytes } from './bytes-to-unicode.js';
-export { GPT2_PATTERN, forEachPretoken, pretokenize, splitOnSpecialTokens, specialTokenPattern } from './pretokenize.js';
+export { GPT2_PATTERN, forEachPretoken, pretokenEnd, pretokenize, splitOnSpecialTokens, specialTokenPattern } from './pretokenize.js';
 export { compareBytes, comparePairs } from './merge-order.js';
 export { trainBpe, resolveTrainBpeConfig, DEFAULT_TRAIN_BPE_CONFIG } from './train-bpe.js';
 export type { TrainBpeOptions, TrainBpeConfig, BpeProgress, BpeModel } from './train-bpe.js';

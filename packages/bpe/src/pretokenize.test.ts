@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import fc from 'fast-check';
-import { GPT2_PATTERN, forEachPretoken, pretokenize, splitOnSpecialTokens, specialTokenPattern } from './pretokenize.js';
+import { GPT2_PATTERN, forEachPretoken, pretokenEnd, pretokenize, splitOnSpecialTokens, specialTokenPattern } from './pretokenize.js';
 import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
 
 /** The independent reference: the GPT-2 RegExp run with exec in a loop. */
@@ -19,11 +19,11 @@ function scannerSpans(text: string): [number, number][] {
 }
 
 // Characters where the pattern's alternatives interact: spaces of several kinds, apostrophes and
-// contraction letters (both cases), digits from several scripts, letters and marks, emoji and other
+// contraction letters (both cases) and halves of contractions (a text may end inside one), digits from several scripts, letters and marks, emoji and other
 // astral code points (letters and numbers too), lone surrogates, punctuation.
 const TRICKY = [
   ' ', ' ', ' ', '\n', '\r\n', '\t', '\u000b', '\f', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u2028', '\u1680',
-  "'", "'", "'s", "'S", "'t", "'ll", "'LL", "'ve", "'re", "'d", "'m", "'x", '’',
+  "'", "'", "'s", "'S", "'t", "'ll", "'LL", "'ve", "'re", "'d", "'m", "'x", "'l", "'v", "'r", '’',
   'a', 'Z', 'é', 'ß', 'ж', '中', '\u0301', 'ـ', 'ǅ',
   '0', '7', '٣', '१', '²', '½', 'Ⅻ',
   '😀', '👍🏽', '𝐀', '𝟘', '𠀋', '𐍈', '\ud800', '\udfff', '\udc00a',
@@ -65,6 +65,29 @@ describe('forEachPretoken', () => {
     expect(pretokenize("Hi  there,\n\n  it's 42   ")).toEqual(['Hi', ' ', ' there', ',', '\n\n ', ' it', "'s", ' 42', '   ']);
     expect(pretokenize("DON'T don't")).toEqual(['DON', "'", 'T', ' don', "'t"]);
     expect(pretokenize('')).toEqual([]);
+  });
+});
+
+/** The spans found by stepping with pretokenEnd, as the tokenizer's encoder does. */
+function steppedSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  for (let start = 0; start < text.length; ) {
+    const end = pretokenEnd(text, start);
+    spans.push([start, end]);
+    start = end;
+  }
+  return spans;
+}
+
+describe('pretokenEnd', () => {
+  it('steps through the pre-tokens the GPT-2 RegExp finds', () => {
+    fc.assert(fc.property(mixedString, (text) => {
+      expect(steppedSpans(text)).toEqual(regexSpans(text));
+    }), { numRuns: 1000 });
+  });
+
+  it('handles a text that ends inside a contraction', () => {
+    for (const text of ["'", "it'", "we'l", "they'v", "you'r", "'ll", "x'LL", "'ve"]) expect(steppedSpans(text)).toEqual(regexSpans(text));
   });
 });
 

@@ -93,15 +93,23 @@ const SPACE_CHAR = 0x20;
 
 /** Length of a contraction (`'s`, `'d`, `'m`, `'t`, `'ll`, `'ve`, `'re`) at `i`, or 0. Lowercase only, as in the pattern. */
 function contractionLength(text: string, i: number): number {
-  const a = text.charCodeAt(i + 1); // NaN past the end: matches nothing below
+  // Bounds are checked rather than relying on charCodeAt's NaN past the end: reading out of bounds
+  // makes V8 throw away the optimized scanner the first time a text ends in an apostrophe.
+  if (i + 1 >= text.length) return 0;
+  const a = text.charCodeAt(i + 1);
   if (a === 0x73 || a === 0x64 || a === 0x6d || a === 0x74) return 2; // s d m t
+  if (i + 2 >= text.length) return 0;
   const b = text.charCodeAt(i + 2);
   if ((a === 0x6c && b === 0x6c) || (a === 0x76 && b === 0x65) || (a === 0x72 && b === 0x65)) return 3; // ll ve re
   return 0;
 }
 
-/** End (exclusive) of the pre-token that starts at `start`; assumes start < text.length. */
-function pretokenEnd(text: string, start: number): number {
+/**
+ * End (exclusive) of the pre-token that starts at `start`; assumes start < text.length. For loops
+ * that step through the pre-tokens themselves: with no callback in between, V8 can inline the scanner
+ * into them and never has to re-optimize it when the callback changes.
+ */
+export function pretokenEnd(text: string, start: number): number {
   const c = text.charCodeAt(start);
   // 1. '(?:[sdmt]|ll|ve|re)
   if (c === APOSTROPHE) {

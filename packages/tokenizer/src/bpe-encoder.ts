@@ -7,7 +7,8 @@
  * `compileBpe` validates a vocab + merges once and flattens them into typed arrays (`CompiledBpe`),
  * which worker threads receive and rebuild an encoder from in milliseconds.
  */
-import { forEachPretoken, specialTokenPattern } from '@cs336/bpe';
+// The pretokenizer alone, not the trainer: encodeFile's workers import this file and start faster.
+import { pretokenEnd, specialTokenPattern } from '@cs336/bpe/pretokenize';
 import { MergeScratch, MergeTable, bytePairMerge } from './byte-pair-merge.js';
 import { CACHE_MAX_PIECE, PretokenCache } from './pretoken-cache.js';
 
@@ -133,9 +134,15 @@ export class BpeEncoder {
     if (last < text.length) this.encodeOrdinary(last === 0 ? text : text.slice(last), out);
   }
 
-  /** Text without special-token handling: BPE over GPT-2 pre-tokens. */
+  /**
+   * Text without special-token handling: BPE over GPT-2 pre-tokens. A plain loop rather than
+   * forEachPretoken's callback, which would be a new closure per call and cost V8 a re-optimization.
+   */
   private encodeOrdinary(text: string, ids: IdSink): void {
-    forEachPretoken(text, (start, end) => this.encodePretoken(text, start, end, ids));
+    for (let start = 0, end = 0; start < text.length; start = end) {
+      end = pretokenEnd(text, start);
+      this.encodePretoken(text, start, end, ids);
+    }
   }
 
   private encodePretoken(text: string, start: number, end: number, out: IdSink): void {

@@ -75,6 +75,21 @@ describe('encodeFile', () => {
     }
   });
 
+  // Fewer jobs than workers: idle workers are stopped while the others still encode (the pool
+  // drains), which must neither lose a result nor count as a worker failure.
+  it('with more workers than jobs gives the ids of one encode()', async () => {
+    const { vocab, merges } = smallModel();
+    const tokenizer = new Tokenizer(vocab, merges, specials);
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'in.txt'), text);
+    for (const chunkBytes of [1 << 20, 16_384]) {
+      const sidecar = await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers: 4, chunkBytes });
+      expect(readIds(path.join(dir, 'out.bin'), 'uint16')).toEqual(tokenizer.encode(text));
+      expect(sidecar.count).toBe(tokenizer.encode(text).length);
+    }
+    expect(fs.readdirSync(dir).sort()).toEqual(['in.txt', 'out.bin', 'out.bin.json']);
+  });
+
   it('writes an empty token file for an empty input', async () => {
     const { vocab, merges } = smallModel();
     const dir = tempDir();

@@ -133,6 +133,7 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
       while (inFlight.length > Math.max(1, 2 * workers)) await writeOldest();
       start = end;
     }
+    pool?.drain();
     while (inFlight.length > 0) await writeOldest();
     await sink.close();
     sink = undefined;
@@ -214,6 +215,9 @@ class WorkerPool {
   private readonly all: Worker[] = [];
   private readonly queue: WorkerJob[] = [];
   private readonly waiting = new Map<number, { resolve: (ids: Ids) => void; reject: (error: Error) => void }>();
+  /** Workers stopped on purpose (`drain`): their exit code is not a failure. */
+  private readonly retired = new Set<Worker>();
+  private draining = false;
   private failure: Error | undefined;
 
   constructor(size: number, init: WorkerInit) {
@@ -230,7 +234,7 @@ class WorkerPool {
       });
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`encodeFile worker exited with code ${code}`));
+        if (code !== 0 && !this.retired.has(worker)) this.fail(new Error(`encodeFile worker exited with code ${code}`));
       });
       this.all.push(worker);
       this.idle.push(worker);
@@ -239,6 +243,7 @@ class WorkerPool {
 
   run(job: WorkerJob): Promise<Ids> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.draining) return Promise.reject(new Error('encodeFile: job submitted to a draining worker pool'));
     return new Promise((resolve, reject) => {
       this.waiting.set(job.index, { resolve, reject });
       this.queue.push(job);
@@ -246,10 +251,25 @@ class WorkerPool {
     });
   }
 
+  /**
+   * No more jobs will come: stop each worker as soon as it has nothing left to do, so that tearing
+   * down its isolate overlaps the other workers' last jobs instead of following them.
+   */
+  drain(): void {
+    this.draining = true;
+    this.dispatch();
+  }
+
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.idle.pop()!.postMessage(job);
+    }
+    if (this.draining && this.queue.length === 0) {
+      for (const worker of this.idle.splice(0)) {
+        this.retired.add(worker);
+        void worker.terminate();
+      }
     }
   }
 
