@@ -19,8 +19,9 @@ function scannerSpans(text: string): [number, number][] {
 }
 
 // Characters where the pattern's alternatives interact: spaces of several kinds, apostrophes and
-// contraction letters (both cases) and halves of contractions (a text may end inside one), digits from several scripts, letters and marks, emoji and other
-// astral code points (letters and numbers too), lone surrogates, punctuation.
+// contraction letters (both cases), halves of contractions (a text may end inside one), digits from
+// several scripts, letters and marks, emoji and other astral code points (letters and numbers too),
+// lone surrogates, punctuation.
 const TRICKY = [
   ' ', ' ', ' ', '\n', '\r\n', '\t', '\u000b', '\f', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u2028', '\u1680',
   "'", "'", "'s", "'S", "'t", "'ll", "'LL", "'ve", "'re", "'d", "'m", "'x", "'l", "'v", "'r", '’',
