@@ -120,6 +120,20 @@ describe('encodeFile', () => {
     expect(fs.readdirSync(dir)).toEqual(['in.txt']);
   });
 
+  // Workers hold jobs queued ahead; a job failing among them must still reject the whole call, name
+  // the problem, and leave no output behind.
+  it.each([0, 2])('with %i workers fails cleanly when the input shrinks while it is encoded', async (workers) => {
+    const { vocab, merges } = smallModel();
+    const dir = tempDir();
+    const input = path.join(dir, 'input.txt');
+    fs.writeFileSync(input, text);
+    const shrink = () => fs.truncateSync(input, 100);
+    await expect(new Tokenizer(vocab, merges, specials).encodeFile(input, path.join(dir, 'out.bin'), { workers, chunkBytes: 1024, onProgress: shrink })).rejects.toThrow(
+      /the input ended at byte \d+, before its size when encoding began/,
+    );
+    expect(fs.readdirSync(dir)).toEqual(['input.txt']);
+  });
+
   it('rejects bad options', async () => {
     const { vocab, merges } = smallModel();
     const tokenizer = new Tokenizer(vocab, merges);

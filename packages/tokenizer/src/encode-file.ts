@@ -5,7 +5,7 @@
  * The main thread only plans and writes: it splits the file into jobs of about `chunkBytes` that
  * start and end at safe boundaries (safe-boundary.ts), finding each cut by reading a small window
  * before the nominal end, and hands the byte ranges to worker threads, which read, decode and encode
- * them themselves (range-encoder.ts). Results are written strictly in order, with at most two jobs
+ * them themselves (range-encoder.ts). Results are written strictly in order, with at most three jobs
  * per worker in flight, so memory stays bounded whatever the file size; their (shared) buffers go
  * back to the workers for reuse. Everything goes to temporary files that are renamed only on success.
  */
@@ -130,7 +130,7 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
       const result = pool ? pool.run(job) : encodeHere(job);
       inFlight.push({ bytes: end - start, result });
       result.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
-      while (inFlight.length > Math.max(1, 2 * workers)) await writeOldest();
+      while (inFlight.length > Math.max(1, (2 + JOBS_AHEAD) * workers)) await writeOldest();
       start = end;
     }
     pool?.drain();
@@ -209,10 +209,19 @@ function workerScript(): URL {
   throw new Error(`encodeFile: worker script not found (${fileURLToPath(beside)}); build @cs336/tokenizer first (pnpm --filter @cs336/tokenizer build) or pass workers: 0`);
 }
 
+/**
+ * Jobs posted to a worker ahead of the one it is encoding. A worker then starts its next job the moment
+ * it finishes one, from its own message queue, instead of waiting for the main thread to be scheduled
+ * to hand it one. Traced on 458 MB: the workers' idle time between jobs fell from ~1.5% to ~0.8% of
+ * the run (a small gain, within the run-to-run noise of the whole-file timings).
+ */
+const JOBS_AHEAD = 1;
+
 /** Worker threads taking jobs from one queue; `run` resolves with that job's ids. */
 class WorkerPool {
-  private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
+  /** Jobs posted to each worker and not yet answered. */
+  private readonly posted = new Map<Worker, number>();
   private readonly queue: WorkerJob[] = [];
   private readonly waiting = new Map<number, { resolve: (ids: Ids) => void; reject: (error: Error) => void }>();
   /** Workers stopped on purpose (`drain`): their exit code is not a failure. */
@@ -229,7 +238,7 @@ class WorkerPool {
         this.waiting.delete(message.index);
         if (message.error !== undefined) waiter?.reject(new Error(`encodeFile worker: ${message.error}`));
         else waiter?.resolve(message.ids!);
-        this.idle.push(worker);
+        this.posted.set(worker, this.posted.get(worker)! - 1);
         this.dispatch();
       });
       worker.on('error', (error) => this.fail(error));
@@ -237,7 +246,7 @@ class WorkerPool {
         if (code !== 0 && !this.retired.has(worker)) this.fail(new Error(`encodeFile worker exited with code ${code}`));
       });
       this.all.push(worker);
-      this.idle.push(worker);
+      this.posted.set(worker, 0);
     }
   }
 
@@ -260,13 +269,21 @@ class WorkerPool {
     this.dispatch();
   }
 
+  /** Hands queued jobs out, least-loaded worker first, up to 1 + JOBS_AHEAD per worker. */
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      this.idle.pop()!.postMessage(job);
+    while (this.queue.length > 0) {
+      let target: Worker | undefined;
+      for (const worker of this.all) {
+        const load = this.posted.get(worker)!;
+        if (!this.retired.has(worker) && load <= JOBS_AHEAD && (target === undefined || load < this.posted.get(target)!)) target = worker;
+      }
+      if (target === undefined) break;
+      this.posted.set(target, this.posted.get(target)! + 1);
+      target.postMessage(this.queue.shift()!);
     }
     if (this.draining && this.queue.length === 0) {
-      for (const worker of this.idle.splice(0)) {
+      for (const worker of this.all) {
+        if (this.posted.get(worker) !== 0 || this.retired.has(worker)) continue;
         this.retired.add(worker);
         void worker.terminate();
       }
