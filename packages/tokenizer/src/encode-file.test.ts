@@ -134,6 +134,20 @@ describe('encodeFile', () => {
     expect(fs.readdirSync(dir)).toEqual(['input.txt']);
   });
 
+  it('refuses to write its output or sidecar over the input, under any name', async () => {
+    const { vocab, merges } = smallModel();
+    const tokenizer = new Tokenizer(vocab, merges);
+    const dir = tempDir();
+    const input = path.join(dir, 'data.bin.json');
+    fs.writeFileSync(input, text);
+    fs.symlinkSync(input, path.join(dir, 'alias.bin'));
+    for (const output of [input, path.join(dir, 'data.bin'), path.join(dir, 'alias.bin'), path.join(dir, '.', 'data.bin.json')]) {
+      await expect(tokenizer.encodeFile(input, output, { workers: 0 })).rejects.toThrow(/is the input file .*data\.bin\.json; writing it would destroy the text/);
+    }
+    expect(fs.readFileSync(input, 'utf8')).toBe(text);
+    expect(fs.readdirSync(dir).sort()).toEqual(['alias.bin', 'data.bin.json']);
+  });
+
   it('rejects bad options', async () => {
     const { vocab, merges } = smallModel();
     const tokenizer = new Tokenizer(vocab, merges);

@@ -10,7 +10,7 @@
  * back to the workers for reuse. Everything goes to temporary files that are renamed only on success.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, type Stats } from 'node:fs';
 import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,12 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
   const source = await open(input, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`encodeFile: cannot read ${input} (${error.code ?? error.message})`);
   });
+  try {
+    await refuseToOverwrite(await source.stat(), input, [output, `${output}.json`]);
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
   let pool: WorkerPool | undefined;
   let sink: FileHandle | undefined;
   try {
@@ -152,6 +158,19 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     // Workers read through `source`'s descriptor: stop them before closing it.
     await pool?.close();
     await source.close();
+  }
+}
+
+/**
+ * The outputs replace whatever is at their paths on success: refuse when one of them is the input
+ * itself (under any name), which would destroy the text being encoded.
+ */
+async function refuseToOverwrite(source: Stats, input: string, outputs: readonly string[]): Promise<void> {
+  for (const target of outputs) {
+    const existing = await stat(target).catch(() => undefined);
+    if (existing && existing.dev === source.dev && existing.ino === source.ino) {
+      throw new Error(`encodeFile: the output ${target} is the input file ${input}; writing it would destroy the text. Choose another output path`);
+    }
   }
 }
 

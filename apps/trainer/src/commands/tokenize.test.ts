@@ -56,6 +56,16 @@ describeWithFixtures('cs336 tokenize / encode / decode', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('tokenize refuses an --out that is the --input, and keeps the text', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-tokenize-'));
+    const input = path.join(dir, 'text.txt');
+    fs.copyFileSync(fixturePath('address.txt'), input);
+    const args = ['--tokenizer', gpt2Dir(), '--input', input, '--out', input];
+    await expect(quietly(() => tokenizeCommand.run(args))).rejects.toThrow(/is the input file .*text\.txt; writing it would destroy the text/);
+    expect(fs.readFileSync(input)).toEqual(fs.readFileSync(fixturePath('address.txt')));
+    expect(fs.readdirSync(dir)).toEqual(['text.txt']);
+  });
+
   it('encode streams stdin text to tiktoken\'s ids as JSON; decode turns them back', async () => {
     const tokenizer = await loadTokenizer({ vocab: fixturePath('gpt2_vocab.json'), merges: fixturePath('gpt2_merges.txt') }, '');
     const text = fs.readFileSync(fixturePath('german.txt'), 'utf8');
