@@ -6,13 +6,19 @@ import {
   add, cast, concat, constantOfShape, div, hostTensor, matMul, reshape, shapeTensor, softmax, split, squeeze, transpose, trilu, where,
   type Dim, type Value,
 } from '@cs336/graph';
-import { maybeDropout, type ForwardOptions } from './forward-options.js';
+import { maybeDropout, type ForwardOptions, type KeysValues } from './forward-options.js';
 import { linear } from './linear.js';
 import { causalMask } from './reference-transformer.js';
 
 export interface AttentionOptions extends ForwardOptions {
   /** Dropout on the attention probabilities (training only). */
   attnPdrop?: number;
+  /**
+   * Incremental decoding for this layer: with `past`, x is one new token that attends to the past keys
+   * and values and its own; the keys and values used (past + new, or the whole sequence's without
+   * `past`) are stored in `present`.
+   */
+  kv?: { past?: KeysValues; present?: KeysValues };
 }
 
 /**
@@ -66,8 +72,14 @@ export function multiHeadSelfAttention(x: Value, weights: AttentionWeights, numH
   const qkv = linear(x, concat([weights.q, weights.k, weights.v], 0));
   const heads = transpose(reshape(qkv, [0, 0, 3, numHeads, dk]), [2, 0, 3, 1, 4]);
   // Split, not three Slices: its gradient is one Concat, where each Slice's is a Pad to full size and a Sum.
-  const [q, k, v] = split(heads, [1, 1, 1], 0).map((part) => squeeze(part, [0])) as [Value, Value, Value]; // (B, h, T, dk)
-  const attended = scaledDotProductAttention(q, k, v, causalMaskFor(x), options); // (B, h, T, dk)
+  const [q, newK, newV] = split(heads, [1, 1, 1], 0).map((part) => squeeze(part, [0])) as [Value, Value, Value]; // (B, h, T, dk)
+  const past = options.kv?.past;
+  if (past && x.shape[1] !== 1) throw new Error(`multiHeadSelfAttention: with a KV cache the input must be one token (B, 1, dModel), got T = ${String(x.shape[1])}`);
+  // With a cache, the one new query sees every cached position and its own: nothing to mask.
+  const k = past ? concat([past.k, newK], 2) : newK;
+  const v = past ? concat([past.v, newV], 2) : newV;
+  if (options.kv) options.kv.present = { k, v };
+  const attended = scaledDotProductAttention(q, k, v, past ? undefined : causalMaskFor(x), options); // (B, h, T, dk)
   const merged = reshape(transpose(attended, [0, 2, 1, 3]), [0, 0, dModel]); // (B, T, dModel)
   return linear(merged, weights.output);
 }

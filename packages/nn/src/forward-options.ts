@@ -6,6 +6,27 @@ export interface ForwardOptions {
   training?: boolean;
   /** Base seed for ORT's Dropout nodes; each node gets seed + its index so masks differ between nodes. */
   seed?: number;
+  /** Incremental decoding (inference only): see KvCache. */
+  kvCache?: KvCache;
+}
+
+/** One attention layer's keys and values, each (B, h, T, dk). */
+export interface KeysValues {
+  k: Value;
+  v: Value;
+}
+
+/**
+ * A KV cache for incremental decoding, as in GPT-2's `past`/`present`. Without `past` (a prefill), the
+ * model runs as usual on the whole sequence and records each layer's keys and values in `present`.
+ * With `past` (a step), the input is one new token at `position` (int64 [1]); each layer attends from
+ * it to its past keys and values plus its own, and `present` holds them extended by that token. The
+ * caller owns the object: transformerLm fills `present`.
+ */
+export interface KvCache {
+  past?: readonly KeysValues[];
+  position?: Value;
+  present: KeysValues[];
 }
 
 const dropoutCounts = new WeakMap<GraphBuilder, number>();

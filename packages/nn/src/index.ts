@@ -11,7 +11,7 @@ export {
 export { GPT2_PRESETS, accounting } from './accounting.js';
 export type { Accounting, AccountingBatch, ForwardFlops, Gpt2Preset } from './accounting.js';
 export { maybeDropout } from './forward-options.js';
-export type { ForwardOptions } from './forward-options.js';
+export type { ForwardOptions, KeysValues, KvCache } from './forward-options.js';
 export { linear } from './linear.js';
 export { embedding } from './embedding.js';
 export { rmsNorm } from './rms-norm.js';

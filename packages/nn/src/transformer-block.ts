@@ -8,14 +8,17 @@
 import { add, type Value } from '@cs336/graph';
 import { multiHeadSelfAttention } from './attention.js';
 import { feedForward } from './feed-forward.js';
-import type { ForwardOptions } from './forward-options.js';
+import type { AttentionOptions } from './attention.js';
 import { maybeDropout } from './forward-options.js';
 import { requireWeight, type ParameterValues } from './parameter-values.js';
 import { rmsNorm } from './rms-norm.js';
 import type { TransformerConfig } from './transformer-config.js';
 
-/** x (B, T, dModel) → (B, T, dModel). `weights` uses block-relative names: attn.q_proj.weight, ln1.weight, … */
-export function transformerBlock(x: Value, weights: ParameterValues, config: TransformerConfig, options: ForwardOptions = {}): Value {
+/**
+ * x (B, T, dModel) → (B, T, dModel). `weights` uses block-relative names: attn.q_proj.weight, ln1.weight, …
+ * `options.kv` is this layer's KV-cache slot (see KvCache), passed on to the attention.
+ */
+export function transformerBlock(x: Value, weights: ParameterValues, config: TransformerConfig, options: AttentionOptions = {}): Value {
   const w = (name: string): Value => requireWeight(weights, name, 'transformerBlock');
   const attention = (h: Value): Value =>
     maybeDropout(

@@ -2,9 +2,9 @@
  * The Transformer LM (CS336 §3.1, read it next to nanoGPT's GPT.forward): token + learned absolute position
  * embeddings, dropout, L blocks, final RMSNorm, LM head (optionally tied to the token embeddings).
  */
-import { add, shape, type Value } from '@cs336/graph';
+import { add, gather, shape, type Value } from '@cs336/graph';
 import { embedding } from './embedding.js';
-import { maybeDropout, type ForwardOptions } from './forward-options.js';
+import { maybeDropout, type ForwardOptions, type KeysValues } from './forward-options.js';
 import { linear } from './linear.js';
 import { layerWeights, requireWeight, type ParameterValues } from './parameter-values.js';
 import { rmsNorm } from './rms-norm.js';
@@ -19,10 +19,19 @@ export function transformerLm(ids: Value, weights: ParameterValues, config: Tran
   if (typeof t === 'number' && t > config.contextLength) {
     throw new Error(`transformerLm: sequence length ${t} exceeds contextLength ${config.contextLength}; truncate the input or raise contextLength`);
   }
+  const cache = options.kvCache;
+  if (cache?.past && cache.past.length !== config.numLayers) throw new Error(`transformerLm: the KV cache has ${cache.past.length} layers, the model ${config.numLayers}`);
+  if (cache?.past && !cache.position) throw new Error('transformerLm: a KV cache step needs the new token\'s position');
   const tokens = embedding(ids, w('token_embeddings.weight')); // (B, T, d)
-  const positions = sliceRows(w('position_embeddings.weight'), typeof t === 'number' ? t : shape(ids, 1, 2), t); // (T, d)
+  const positions = cache?.past
+    ? gather(w('position_embeddings.weight'), cache.position!) // (1, d): the one new token's row
+    : sliceRows(w('position_embeddings.weight'), typeof t === 'number' ? t : shape(ids, 1, 2), t); // (T, d)
   let x = maybeDropout(add(tokens, positions), config.residualPdrop, options);
-  for (let i = 0; i < config.numLayers; i++) x = transformerBlock(x, layerWeights(weights, i), config, options);
+  for (let i = 0; i < config.numLayers; i++) {
+    const kv: { past?: KeysValues; present?: KeysValues } | undefined = cache ? (cache.past ? { past: cache.past[i]! } : {}) : undefined;
+    x = transformerBlock(x, layerWeights(weights, i), config, kv ? { ...options, kv } : options);
+    if (cache && kv) cache.present[i] = kv.present!;
+  }
   if (config.norm !== 'none') x = rmsNorm(x, w('ln_final.weight'), config.rmsNormEps);
   return linear(x, w(config.tieEmbeddings ? 'token_embeddings.weight' : 'lm_head.weight')); // (B, T, V)
 }

@@ -3,7 +3,10 @@
  *  - peak: the ORT MatMul rate (a large square MatMul built with @cs336/graph, same thread count),
  *  - per config: tokens/s, achieved FLOP/s (handout matmul accounting, training step = 3× forward),
  *    MFU = achieved / peak, and the share of wall time spent outside Session.run (host work:
- *    batch sampling, feeding and copying parameters back).
+ *    batch sampling, feeding and copying parameters back),
+ *  - generation: tokens/s of generate() (greedy) with InferenceModel's KV cache against recomputing
+ *    the whole padded window for every token (the infer graph, what InferenceModel did before the
+ *    cache), after checking both generate the same ids. BENCH_GENERATE=0 skips it.
  * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS,
  * BENCH_DEVICE (cpu | cuda; cuda needs the provider, see @cs336/graph's README), BENCH_CONFIGS (names,
  * comma-separated; default small,course-256 on cpu and course-256,tinystories on cuda).
@@ -13,8 +16,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GraphBuilder, Session, matMul, type HostTensor } from '@cs336/graph';
-import { accounting, initParameters, resolveTransformerConfig, type TransformerConfig } from '@cs336/nn';
-import { Random, TrainingSession, buildArtifacts } from '@cs336/train';
+import { accounting, initParameters, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
+import {
+  IDS_INPUT, InferenceModel, LAST_POSITION_INPUT, LOGITS_OUTPUT, Random, TrainingSession, buildArtifacts, buildInferGraph, generate,
+  type NextTokenModel,
+} from '@cs336/train';
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -81,6 +87,51 @@ async function benchConfig(config: BenchConfig) {
   }
 }
 
+/** The infer graph as a NextTokenModel: the whole window, padded to the context, for every token. */
+async function recomputingModel(model: TransformerConfig, parameters: Map<string, Float32Array>): Promise<NextTokenModel & { release(): Promise<void> }> {
+  const session = await Session.create(buildInferGraph(model), { threads, device });
+  const T = model.contextLength;
+  return {
+    contextLength: T,
+    vocabSize: model.vocabSize,
+    async nextTokenLogits(ids) {
+      const feeds: Record<string, HostTensor> = {
+        [IDS_INPUT]: { dtype: 'int64', dims: [1, T], data: BigInt64Array.from({ length: T }, (_, i) => BigInt(ids[i] ?? 0)) },
+        [LAST_POSITION_INPUT]: { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(ids.length - 1)]) },
+      };
+      for (const spec of transformerParameters(model)) feeds[spec.name] = { dtype: 'float32', dims: spec.shape, data: parameters.get(spec.name)! };
+      return (await session.run(feeds))[LOGITS_OUTPUT]!.data as Float32Array;
+    },
+    release: () => session.release(),
+  };
+}
+
+async function benchGeneration(config: BenchConfig) {
+  const model = resolveTransformerConfig(config.model);
+  const parameters = new Map(Object.entries(initParameters(model, { seed: 0 })).map(([name, data]) => [name, Float32Array.from(data)]));
+  const prompt = [1, 2, 3, 4, 5, 6, 7, 8];
+  const newTokens = model.contextLength - prompt.length;
+  const timed = async (m: NextTokenModel) => {
+    await generate(m, prompt, { maxNewTokens: 4, temperature: 0 }); // warm-up
+    const start = performance.now();
+    const ids = await generate(m, prompt, { maxNewTokens: newTokens, temperature: 0 });
+    return { ids, tokensPerSecond: newTokens / ((performance.now() - start) / 1000) };
+  };
+  const cached = await InferenceModel.fromParameters(model, parameters, { threads, device });
+  const withCache = await timed(cached);
+  await cached.release();
+  const recomputing = await recomputingModel(model, parameters);
+  const without = await timed(recomputing);
+  await recomputing.release();
+  if (withCache.ids.join() !== without.ids.join()) throw new Error(`generation bench ${config.name}: the KV cache generated different ids from full recomputation`);
+  return {
+    name: config.name, contextLength: model.contextLength, promptTokens: prompt.length, newTokens, idsIdentical: true,
+    kvCacheTokensPerSecond: Number(withCache.tokensPerSecond.toFixed(1)),
+    recomputeTokensPerSecond: Number(without.tokensPerSecond.toFixed(1)),
+    speedup: Number((withCache.tokensPerSecond / without.tokensPerSecond).toFixed(2)),
+  };
+}
+
 const CONFIGS: BenchConfig[] = [
   { name: 'small', model: { vocabSize: 2048, contextLength: 128, dModel: 128, numLayers: 4, numHeads: 4, dFf: 512 }, batchSize: 8, k: 8 },
   // The real-run shape (issue 7): d_model 256, 4 layers, 8 heads, context 128, 10k BPE vocabulary.
@@ -100,10 +151,15 @@ const measured = [];
 for (const config of selected) measured.push(await benchConfig(config));
 const peak = Math.max(peakBefore, await matMulPeak(peakSize));
 const results = measured.map(({ flopsPerSecond, ...rest }) => ({ ...rest, mfu: Number((flopsPerSecond / peak).toFixed(3)) }));
+const generation = [];
+if (process.env.BENCH_GENERATE !== '0') {
+  for (const name of ['course-256', 'tinystories']) generation.push(await benchGeneration(CONFIGS.find((c) => c.name === name)!));
+}
 console.log(JSON.stringify({
   machine: { device, cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', threads, loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))) },
   matMulPeakSize: peakSize,
   matMulPeakGflops: Number((peak / 1e9).toFixed(2)),
   matMulPeakGflopsBefore: Number((peakBefore / 1e9).toFixed(2)),
   configs: results,
+  generation,
 }, null, 2));

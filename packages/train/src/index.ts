@@ -17,7 +17,8 @@ export type { GenerateOptions, NextTokenModel } from './generate.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
 export type { ArtifactManifest, BuildArtifactsResult, TensorInfo } from './artifacts.js';
 export {
-  buildEvalGraph, buildInferGraph, buildTrainStepGraph, crossEntropyWithGradient, momentName, updatedName,
+  IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, POSITION_INPUT, buildDecodeStepGraph, buildEvalGraph, buildInferGraph, buildPrefillGraph, buildTrainStepGraph,
+  crossEntropyWithGradient, kvName, momentName, updatedName,
 } from './train-step.js';
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';

@@ -15,7 +15,7 @@ import {
   GraphBuilder, add, exp, gather, gatherElements, gradients, logSoftmax, loop, neg, reduceMean, scatterElements, shape as shapeOf, slice,
   squeeze, sub, unsqueeze, type Value,
 } from '@cs336/graph';
-import { transformerLm, transformerParameters, type ParameterSpec, type TransformerConfig } from '@cs336/nn';
+import { transformerLm, transformerParameters, type KvCache, type ParameterSpec, type TransformerConfig } from '@cs336/nn';
 import { adamwGraph, clipGradientScale, crossEntropyGraph } from '@cs336/optim';
 import { pack, planPacking, unpack } from './packed-state.js';
 
@@ -46,6 +46,9 @@ export const LOSS_OUTPUT = 'loss';
 export const IDS_INPUT = 'ids';
 export const LAST_POSITION_INPUT = 'last_position';
 export const LOGITS_OUTPUT = 'logits';
+export const POSITION_INPUT = 'position';
+/** KV-cache tensors of layer i, [1, h, T, dk]: `past.<i>.k` going into a decode step, `present.<i>.k` coming out. */
+export const kvName = (which: 'past' | 'present', layer: number, part: 'k' | 'v'): string => `${which}.${layer}.${part}`;
 
 export const momentName = (which: 'm' | 'v', parameter: string): string => `optimizer.${which}.${parameter}`;
 export const updatedName = (input: string): string => `updated.${input}`;
@@ -82,6 +85,53 @@ export function buildInferGraph(model: TransformerConfig): GraphBuilder {
   const logits = transformerLm(ids, weights, model); // [1, Tmax, V]
   g.output(gather(logits, last, 1), LOGITS_OUTPUT); // [1, V]
   return g;
+}
+
+/**
+ * prefill: parameters + ids [1, T] (any T from 1 to the context) + last_position (T − 1) → logits [1, V]
+ * at the last position, and each layer's keys and values `present.<i>.k|v` [1, h, T, dk] for the
+ * decode steps that follow. Unlike infer, nothing is padded: it costs what the prompt costs.
+ */
+export function buildPrefillGraph(model: TransformerConfig): GraphBuilder {
+  const g = new GraphBuilder('prefill');
+  const weights = declareParameters(g, transformerParameters(model));
+  const ids = g.input(IDS_INPUT, 'int64', [1, 'T']);
+  const last = g.input(LAST_POSITION_INPUT, 'int64', []);
+  const cache: KvCache = { present: [] };
+  const logits = transformerLm(ids, weights, model, { kvCache: cache }); // [1, T, V]
+  g.output(gather(logits, last, 1), LOGITS_OUTPUT); // [1, V]
+  outputPresents(g, cache);
+  return g;
+}
+
+/**
+ * decode_step: parameters + one new id [1, 1] at `position` [1] + each layer's cached keys and values
+ * `past.<i>.k|v` [1, h, P, dk] (P = position) → logits [1, V] for the token after it, and the cache
+ * extended by it, `present.<i>.k|v` [1, h, P + 1, dk]. Each generated token costs one position's work
+ * instead of a whole window's.
+ */
+export function buildDecodeStepGraph(model: TransformerConfig): GraphBuilder {
+  const g = new GraphBuilder('decode_step');
+  const weights = declareParameters(g, transformerParameters(model));
+  const id = g.input(IDS_INPUT, 'int64', [1, 1]);
+  const position = g.input(POSITION_INPUT, 'int64', [1]);
+  const headSize = model.dModel / model.numHeads;
+  const past = Array.from({ length: model.numLayers }, (_, i) => ({
+    k: g.input(kvName('past', i, 'k'), 'float32', [1, model.numHeads, 'P', headSize]),
+    v: g.input(kvName('past', i, 'v'), 'float32', [1, model.numHeads, 'P', headSize]),
+  }));
+  const cache: KvCache = { past, position, present: [] };
+  const logits = transformerLm(id, weights, model, { kvCache: cache }); // [1, 1, V]
+  g.output(squeeze(logits, [1]), LOGITS_OUTPUT); // [1, V]
+  outputPresents(g, cache);
+  return g;
+}
+
+function outputPresents(g: GraphBuilder, cache: KvCache): void {
+  cache.present.forEach((kv, i) => {
+    g.output(kv.k, kvName('present', i, 'k'));
+    g.output(kv.v, kvName('present', i, 'v'));
+  });
 }
 
 /**

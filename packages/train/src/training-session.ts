@@ -12,7 +12,7 @@ import { loadCheckpoint, type CheckpointMetadata } from './checkpoint.js';
 import type { NextTokenModel } from './generate.js';
 import {
   GRAD_NORMS_OUTPUT, IDS_INPUT, LAST_POSITION_INPUT, LEARNING_RATES_INPUT, LOGITS_OUTPUT, LOSSES_OUTPUT, LOSS_OUTPUT, STEP_INPUT,
-  TOKENS_INPUT, buildInferGraph, momentName, updatedName,
+  POSITION_INPUT, TOKENS_INPUT, buildDecodeStepGraph, buildPrefillGraph, kvName, momentName, updatedName,
 } from './train-step.js';
 
 /** Parameters and AdamW moments keyed by parameter name, plus the number of optimizer steps taken. */
@@ -135,14 +135,25 @@ function checkState(manifest: ArtifactManifest, state: TrainingState): void {
   }
 }
 
-/** infer.onnx (or the same graph built in memory) as a NextTokenModel for generate(). */
+/**
+ * A trained model as a NextTokenModel for generate(), with a KV cache: the first call (or any call
+ * whose ids do not extend the previous call's by one token) runs the prefill graph on the ids, and
+ * each call that adds one token runs a decode step on that token alone, reusing every layer's keys
+ * and values. Past the context length generate() slides its window, which moves every position, so
+ * each call is then a prefill of the whole window, as without a cache.
+ */
 export class InferenceModel implements NextTokenModel {
   readonly contextLength: number;
   readonly vocabSize: number;
   private readonly specs: ReadonlyArray<{ name: string; shape: readonly number[] }>;
+  /** The ids of the last call and the keys/values the model computed for them, by output name. */
+  private cached: { ids: number[]; kv: Map<string, HostTensor> } | undefined;
+  /** How many times each graph ran: a prefill per new prompt or slid window, a step per cached token. */
+  readonly runs = { prefill: 0, step: 0 };
 
   private constructor(
-    private readonly session: Session,
+    private readonly prefill: Session,
+    private readonly step: Session,
     readonly model: TransformerConfig,
     private readonly parameters: Map<string, Float32Array>,
     /** The checkpoint's metadata when built from one (its trainConfig names the tokenizer). */
@@ -156,10 +167,20 @@ export class InferenceModel implements NextTokenModel {
     }
   }
 
-  /** From an artifacts folder's infer.onnx. */
-  static async create(dir: string, manifest: ArtifactManifest, parameters: Map<string, Float32Array>, options: SessionOptions = {}): Promise<InferenceModel> {
-    const session = await Session.create(fs.readFileSync(path.join(dir, manifest.files.infer)), options);
-    return new InferenceModel(session, manifest.model, parameters);
+  private static async build(model: TransformerConfig, parameters: Map<string, Float32Array>, options: SessionOptions, metadata?: CheckpointMetadata): Promise<InferenceModel> {
+    const prefill = await Session.create(buildPrefillGraph(model).toModel({ producer: '@cs336/train' }), options);
+    const step = await Session.create(buildDecodeStepGraph(model).toModel({ producer: '@cs336/train' }), options);
+    return new InferenceModel(prefill, step, model, parameters, metadata);
+  }
+
+  /** For the model of an artifacts folder (its manifest's config; the graphs are built in memory). */
+  static async create(_dir: string, manifest: ArtifactManifest, parameters: Map<string, Float32Array>, options: SessionOptions = {}): Promise<InferenceModel> {
+    return InferenceModel.build(manifest.model, parameters, options);
+  }
+
+  /** For a model config and its parameters by state-dict name (e.g. from initParameters or elsewhere). */
+  static async fromParameters(model: Partial<TransformerConfig>, parameters: Map<string, Float32Array>, options: SessionOptions = {}): Promise<InferenceModel> {
+    return InferenceModel.build(resolveTransformerConfig(model), parameters, options);
   }
 
   /** From a checkpoint (run directory or .safetensors file): its model config and parameters. */
@@ -170,24 +191,42 @@ export class InferenceModel implements NextTokenModel {
     for (const [name, t] of checkpoint.parameters) {
       parameters.set(name, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array));
     }
-    const session = await Session.create(buildInferGraph(model).toModel({ producer: '@cs336/train' }), options);
-    return new InferenceModel(session, model, parameters, checkpoint.metadata);
+    return InferenceModel.build(model, parameters, options, checkpoint.metadata);
   }
 
   async nextTokenLogits(ids: readonly number[]): Promise<Float32Array> {
     if (ids.length === 0 || ids.length > this.contextLength) throw new Error(`nextTokenLogits: need 1..${this.contextLength} ids, got ${ids.length}`);
-    const padded = new BigInt64Array(this.contextLength); // zeros after the prompt; causal attention ignores them
-    ids.forEach((id, i) => { padded[i] = BigInt(id); });
-    const feeds: Record<string, HostTensor> = {
-      [IDS_INPUT]: { dtype: 'int64', dims: [1, this.contextLength], data: padded },
-      [LAST_POSITION_INPUT]: { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(ids.length - 1)]) },
-    };
+    const feeds: Record<string, HostTensor> = {};
     for (const spec of this.specs) feeds[spec.name] = tensor(spec.shape, this.parameters.get(spec.name)!);
-    const out = await this.session.run(feeds);
+    const previous = this.cached;
+    this.cached = undefined; // until this call succeeds
+    let out: Record<string, HostTensor>;
+    if (previous && ids.length === previous.ids.length + 1 && previous.ids.every((id, i) => id === ids[i])) {
+      const position = previous.ids.length;
+      feeds[IDS_INPUT] = { dtype: 'int64', dims: [1, 1], data: new BigInt64Array([BigInt(ids[position]!)]) };
+      feeds[POSITION_INPUT] = { dtype: 'int64', dims: [1], data: new BigInt64Array([BigInt(position)]) };
+      for (let i = 0; i < this.model.numLayers; i++) {
+        for (const part of ['k', 'v'] as const) feeds[kvName('past', i, part)] = previous.kv.get(kvName('present', i, part))!;
+      }
+      out = await this.step.run(feeds);
+      this.runs.step++;
+    } else {
+      feeds[IDS_INPUT] = { dtype: 'int64', dims: [1, ids.length], data: BigInt64Array.from(ids, (id) => BigInt(id)) };
+      feeds[LAST_POSITION_INPUT] = { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(ids.length - 1)]) };
+      out = await this.prefill.run(feeds);
+      this.runs.prefill++;
+    }
+    const kv = new Map<string, HostTensor>();
+    for (let i = 0; i < this.model.numLayers; i++) {
+      for (const part of ['k', 'v'] as const) kv.set(kvName('present', i, part), out[kvName('present', i, part)]!);
+    }
+    this.cached = { ids: [...ids], kv };
     return out[LOGITS_OUTPUT]!.data as Float32Array;
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    this.cached = undefined;
+    await this.prefill.release();
+    await this.step.release();
   }
 }

@@ -1,0 +1,84 @@
+import { Session, type HostTensor } from '@cs336/graph';
+import { initParameters, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
+import { generate, type NextTokenModel } from './generate.js';
+import { IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, buildInferGraph } from './train-step.js';
+import { InferenceModel } from './training-session.js';
+
+// The reference is the padded infer graph: it recomputes the whole window for every token and never
+// sees a KV cache, so it is independent of the prefill/decode-step graphs under test.
+const config: TransformerConfig = resolveTransformerConfig({ vocabSize: 61, contextLength: 10, dModel: 32, numLayers: 2, numHeads: 4, dFf: 64 });
+
+function parameters(seed: number): Map<string, Float32Array> {
+  // Weights 20× the usual init, so that logits differ clearly between tokens and positions.
+  const weights = initParameters(config, { seed });
+  return new Map(Object.entries(weights).map(([name, data]) => [name, Float32Array.from(data, (x) => (name.includes('ln') ? x : 20 * x))]));
+}
+
+async function paddedReference(params: Map<string, Float32Array>): Promise<NextTokenModel & { release(): Promise<void> }> {
+  const session = await Session.create(buildInferGraph(config), { threads: 1 });
+  return {
+    contextLength: config.contextLength,
+    vocabSize: config.vocabSize,
+    async nextTokenLogits(ids) {
+      const feeds: Record<string, HostTensor> = {
+        [IDS_INPUT]: { dtype: 'int64', dims: [1, config.contextLength], data: BigInt64Array.from({ length: config.contextLength }, (_, i) => BigInt(ids[i] ?? 0)) },
+        [LAST_POSITION_INPUT]: { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(ids.length - 1)]) },
+      };
+      for (const spec of transformerParameters(config)) feeds[spec.name] = { dtype: 'float32', dims: spec.shape, data: params.get(spec.name)! };
+      return (await session.run(feeds))[LOGITS_OUTPUT]!.data as Float32Array;
+    },
+    release: () => session.release(),
+  };
+}
+
+function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+describe('InferenceModel KV cache', () => {
+  it('gives the logits of the padded infer graph, one decode step per added token', async () => {
+    const params = parameters(1);
+    const model = await InferenceModel.fromParameters(config, params, { threads: 1 });
+    const reference = await paddedReference(params);
+    const ids = [5, 17, 3];
+    for (let length = 3; length <= config.contextLength; length++) {
+      const logits = await model.nextTokenLogits(ids.slice(0, length));
+      const expected = await reference.nextTokenLogits(ids.slice(0, length));
+      expect(maxAbsDifference(logits, expected)).toBeLessThan(2e-4);
+      ids.push((ids.at(-1)! * 7 + length) % config.vocabSize);
+    }
+    // One prefill for the prompt, then a step for each of the seven tokens added to it.
+    expect(model.runs).toEqual({ prefill: 1, step: 7 });
+
+    // Ids that do not extend the last call's by one token (a new prompt, a slid window, a shorter or
+    // equal sequence) are prefilled again, and still right.
+    for (const other of [[9, 9, 9, 9], [9, 9, 9, 9], [9, 9, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]]) {
+      expect(maxAbsDifference(await model.nextTokenLogits(other), await reference.nextTokenLogits(other))).toBeLessThan(2e-4);
+    }
+    expect(model.runs).toEqual({ prefill: 6, step: 7 });
+    await model.release();
+    await reference.release();
+  });
+
+  it('generates what full recomputation generates, greedy and sampled, past the context length', async () => {
+    const params = parameters(2);
+    const model = await InferenceModel.fromParameters(config, params, { threads: 1 });
+    const reference = await paddedReference(params);
+    for (const options of [{ temperature: 0 }, { temperature: 1, seed: 3 }]) {
+      const expected = await generate(reference, [1, 2], { maxNewTokens: 20, ...options });
+      expect(await generate(model, [1, 2], { maxNewTokens: 20, ...options })).toEqual(expected);
+    }
+    expect(model.runs.step).toBeGreaterThanOrEqual(2 * (config.contextLength - 2));
+    await model.release();
+    await reference.release();
+  });
+
+  it('rejects a parameter set that misses a tensor', async () => {
+    const params = parameters(3);
+    params.delete('layers.1.ffn.w2.weight');
+    await expect(InferenceModel.fromParameters(config, params)).rejects.toThrow(/missing parameter "layers\.1\.ffn\.w2\.weight"/);
+  });
+});
