@@ -6,7 +6,8 @@
  *    batch sampling, feeding and copying parameters back),
  *  - generation: tokens/s of generate() (greedy) with InferenceModel's KV cache against recomputing
  *    the whole padded window for every token (the infer graph, what InferenceModel did before the
- *    cache), after checking both generate the same ids. BENCH_GENERATE=0 skips it.
+ *    cache), after checking both generate the same ids; and with the cache, sampling at temperature
+ *    0.8, top-p 0.95. BENCH_GENERATE=0 skips it.
  * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS,
  * BENCH_DEVICE (cpu | cuda; cuda needs the provider, see @cs336/graph's README), BENCH_CONFIGS (names,
  * comma-separated; default small,course-256 on cpu and course-256,tinystories on cuda).
@@ -111,14 +112,15 @@ async function benchGeneration(config: BenchConfig) {
   const parameters = new Map(Object.entries(initParameters(model, { seed: 0 })).map(([name, data]) => [name, Float32Array.from(data)]));
   const prompt = [1, 2, 3, 4, 5, 6, 7, 8];
   const newTokens = model.contextLength - prompt.length;
-  const timed = async (m: NextTokenModel) => {
-    await generate(m, prompt, { maxNewTokens: 4, temperature: 0 }); // warm-up
+  const timed = async (m: NextTokenModel, sampling: { temperature: number; topP?: number } = { temperature: 0 }) => {
+    await generate(m, prompt, { maxNewTokens: 4, ...sampling }); // warm-up
     const start = performance.now();
-    const ids = await generate(m, prompt, { maxNewTokens: newTokens, temperature: 0 });
+    const ids = await generate(m, prompt, { maxNewTokens: newTokens, ...sampling });
     return { ids, tokensPerSecond: newTokens / ((performance.now() - start) / 1000) };
   };
   const cached = await InferenceModel.fromParameters(model, parameters, { threads, device });
   const withCache = await timed(cached);
+  const sampled = await timed(cached, { temperature: 0.8, topP: 0.95 }); // the CLI's usual sampling
   await cached.release();
   const recomputing = await recomputingModel(model, parameters);
   const without = await timed(recomputing);
@@ -127,6 +129,7 @@ async function benchGeneration(config: BenchConfig) {
   return {
     name: config.name, contextLength: model.contextLength, promptTokens: prompt.length, newTokens, idsIdentical: true,
     kvCacheTokensPerSecond: Number(withCache.tokensPerSecond.toFixed(1)),
+    kvCacheSampledTokensPerSecond: Number(sampled.tokensPerSecond.toFixed(1)),
     recomputeTokensPerSecond: Number(without.tokensPerSecond.toFixed(1)),
     speedup: Number((withCache.tokensPerSecond / without.tokensPerSecond).toFixed(2)),
   };

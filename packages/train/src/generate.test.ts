@@ -1,4 +1,20 @@
 import { generate, nextTokenDistribution, type NextTokenModel } from './generate.js';
+import { Random } from './random.js';
+
+/** The nucleus the obvious way: sort every token id by (probability desc, id asc), cut, renormalize. */
+function referenceNucleus(probabilities: Float64Array, topP: number): Float64Array {
+  const n = probabilities.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
+  let kept = 0;
+  let cut = n;
+  for (let rank = 0; rank < n; rank++) {
+    kept += probabilities[order[rank]!]!;
+    if (kept >= topP) { cut = rank + 1; break; }
+  }
+  const out = new Float64Array(n);
+  for (let rank = 0; rank < cut; rank++) out[order[rank]!] = probabilities[order[rank]!]! / kept;
+  return out;
+}
 
 /** A model whose logits depend on the last id only: logits[j] = table[last][j]. Records what it was shown. */
 function tableModel(table: number[][], contextLength = 4): NextTokenModel & { seen: number[][] } {
@@ -29,6 +45,20 @@ describe('nextTokenDistribution', () => {
     expect(nucleus[1]).toBeCloseTo(p[1]! / (p[0]! + p[1]!), 12);
     expect([nucleus[2], nucleus[3]]).toEqual([0, 0]);
     expect(Array.from(nextTokenDistribution(logits, 0, 1))).toEqual([1, 0, 0, 0]);
+  });
+
+  it('keeps exactly the nucleus of a full sort, ties by id, on peaked, flat and tied distributions', () => {
+    const random = Random.seeded(11);
+    for (let trial = 0; trial < 300; trial++) {
+      const n = [1, 2, 5, 50, 1000, 10_000][trial % 6]!;
+      const spread = [0.01, 1, 5, 30][Math.floor(trial / 36) % 4]!;
+      // Rounded logits make ties common; a few trials put all the mass on one token.
+      const logits = Array.from({ length: n }, () => Math.round((random.nextFloat() - 0.5) * spread * 4) / 4);
+      const temperature = [0.3, 0.8, 1, 2][trial % 4]!;
+      const topP = [0.01, 0.5, 0.9, 0.95, 0.999, 1 - 1e-12][Math.floor(trial / 6) % 6]!;
+      const softmax = nextTokenDistribution(logits, temperature, 1);
+      expect(nextTokenDistribution(logits, temperature, topP)).toEqual(referenceNucleus(softmax, topP));
+    }
   });
 });
 
