@@ -8,6 +8,11 @@ export interface ForwardOptions {
   seed?: number;
   /** Incremental decoding (inference only): see KvCache. */
   kvCache?: KvCache;
+  /**
+   * Inference: compute the logits at this position only (int64 scalar), giving (B, V) instead of
+   * (B, T, V). The final norm and LM head then run on one position, not T: for next-token logits.
+   */
+  lastPosition?: Value;
 }
 
 /** One attention layer's keys and values, each (B, h, T, dk). */

@@ -12,7 +12,10 @@ import { sliceRows } from './slice-rows.js';
 import { transformerBlock } from './transformer-block.js';
 import type { TransformerConfig } from './transformer-config.js';
 
-/** ids (B, T) int64 → logits (B, T, V). `weights` holds the parameters by state-dict name. */
+/**
+ * ids (B, T) int64 → logits (B, T, V), or (B, V) at `options.lastPosition`. `weights` holds the
+ * parameters by state-dict name.
+ */
 export function transformerLm(ids: Value, weights: ParameterValues, config: TransformerConfig, options: ForwardOptions = {}): Value {
   const w = (name: string): Value => requireWeight(weights, name, 'transformerLm');
   const t = ids.shape[1];
@@ -32,6 +35,7 @@ export function transformerLm(ids: Value, weights: ParameterValues, config: Tran
     x = transformerBlock(x, layerWeights(weights, i), config, kv ? { ...options, kv } : options);
     if (cache && kv) cache.present[i] = kv.present!;
   }
+  if (options.lastPosition) x = gather(x, options.lastPosition, 1); // (B, d): the head runs on one position
   if (config.norm !== 'none') x = rmsNorm(x, w('ln_final.weight'), config.rmsNormEps);
-  return linear(x, w(config.tieEmbeddings ? 'token_embeddings.weight' : 'lm_head.weight')); // (B, T, V)
+  return linear(x, w(config.tieEmbeddings ? 'token_embeddings.weight' : 'lm_head.weight')); // (B, T, V), or (B, V)
 }

@@ -1,5 +1,5 @@
 import { Session, type HostTensor } from '@cs336/graph';
-import { initParameters, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
+import { initParameters, referenceTransformerLm, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import { generate, type NextTokenModel } from './generate.js';
 import { IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, buildInferGraph } from './train-step.js';
 import { InferenceModel } from './training-session.js';
@@ -52,6 +52,13 @@ describe('InferenceModel KV cache', () => {
     }
     // One prefill for the prompt, then a step for each of the seven tokens added to it.
     expect(model.runs).toEqual({ prefill: 1, step: 7 });
+    // And the reference itself against the float64 forward pass of @cs336/nn, at every position.
+    const window = ids.slice(0, config.contextLength);
+    const full = referenceTransformerLm(config, Object.fromEntries(params), window, 1, window.length);
+    for (let length = 1; length <= window.length; length++) {
+      const expected = full.subarray((length - 1) * config.vocabSize, length * config.vocabSize);
+      expect(maxAbsDifference(await reference.nextTokenLogits(window.slice(0, length)), expected)).toBeLessThan(2e-4);
+    }
 
     // Ids that do not extend the last call's by one token (a new prompt, a slid window, a shorter or
     // equal sequence) are prefilled again, and still right.

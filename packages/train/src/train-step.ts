@@ -82,8 +82,7 @@ export function buildInferGraph(model: TransformerConfig): GraphBuilder {
   const weights = declareParameters(g, transformerParameters(model));
   const ids = g.input(IDS_INPUT, 'int64', [1, model.contextLength]);
   const last = g.input(LAST_POSITION_INPUT, 'int64', []);
-  const logits = transformerLm(ids, weights, model); // [1, Tmax, V]
-  g.output(gather(logits, last, 1), LOGITS_OUTPUT); // [1, V]
+  g.output(transformerLm(ids, weights, model, { lastPosition: last }), LOGITS_OUTPUT); // [1, V]
   return g;
 }
 
@@ -98,8 +97,7 @@ export function buildPrefillGraph(model: TransformerConfig): GraphBuilder {
   const ids = g.input(IDS_INPUT, 'int64', [1, 'T']);
   const last = g.input(LAST_POSITION_INPUT, 'int64', []);
   const cache: KvCache = { present: [] };
-  const logits = transformerLm(ids, weights, model, { kvCache: cache }); // [1, T, V]
-  g.output(gather(logits, last, 1), LOGITS_OUTPUT); // [1, V]
+  g.output(transformerLm(ids, weights, model, { kvCache: cache, lastPosition: last }), LOGITS_OUTPUT); // [1, V]
   outputPresents(g, cache);
   return g;
 }
