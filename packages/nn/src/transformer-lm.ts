@@ -4,7 +4,8 @@
  */
 import { add, gather, shape, type Value } from '@cs336/graph';
 import { embedding } from './embedding.js';
-import { maybeDropout, type ForwardOptions, type KeysValues } from './forward-options.js';
+import type { AttentionOptions } from './attention.js';
+import { maybeDropout, type ForwardOptions } from './forward-options.js';
 import { linear } from './linear.js';
 import { layerWeights, requireWeight, type ParameterValues } from './parameter-values.js';
 import { rmsNorm } from './rms-norm.js';
@@ -31,9 +32,13 @@ export function transformerLm(ids: Value, weights: ParameterValues, config: Tran
     : sliceRows(w('position_embeddings.weight'), typeof t === 'number' ? t : shape(ids, 1, 2), t); // (T, d)
   let x = maybeDropout(add(tokens, positions), config.residualPdrop, options);
   for (let i = 0; i < config.numLayers; i++) {
-    const kv: { past?: KeysValues; present?: KeysValues } | undefined = cache ? (cache.past ? { past: cache.past[i]! } : {}) : undefined;
-    x = transformerBlock(x, layerWeights(weights, i), config, kv ? { ...options, kv } : options);
-    if (cache && kv) cache.present[i] = kv.present!;
+    if (!cache) {
+      x = transformerBlock(x, layerWeights(weights, i), config, options);
+      continue;
+    }
+    const kv: NonNullable<AttentionOptions['kv']> = cache.past ? { past: cache.past[i]! } : {}; // the attention fills kv.present
+    x = transformerBlock(x, layerWeights(weights, i), config, { ...options, kv });
+    cache.present[i] = kv.present!;
   }
   if (options.lastPosition) x = gather(x, options.lastPosition, 1); // (B, d): the head runs on one position
   if (config.norm !== 'none') x = rmsNorm(x, w('ln_final.weight'), config.rmsNormEps);

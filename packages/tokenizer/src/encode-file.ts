@@ -96,15 +96,11 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
   const source = await open(input, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`encodeFile: cannot read ${input} (${error.code ?? error.message})`);
   });
-  try {
-    await refuseToOverwrite(await source.stat(), input, [output, `${output}.json`]);
-  } catch (error) {
-    await source.close();
-    throw error;
-  }
   let pool: WorkerPool | undefined;
   let sink: FileHandle | undefined;
   try {
+    const sourceStat = await source.stat();
+    await refuseToOverwrite(sourceStat, input, [output, `${output}.json`]);
     const init = { compiled: tokenizer.compiled(), dtype };
     let here: RangeEncoder | undefined;
     const encodeHere = async (job: WorkerJob) => (here ??= new RangeEncoder(init.compiled, init.dtype)).encode(job.fd, job.start, job.end, job.reuse);
@@ -113,7 +109,7 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     sink = await open(binTemp, 'w').catch((error: NodeJS.ErrnoException) => {
       throw new Error(`encodeFile: cannot write ${output} (${error.code ?? error.message}); does its directory exist?`);
     });
-    const bytesTotal = (await source.stat()).size;
+    const bytesTotal = sourceStat.size;
     const inFlight: { bytes: number; result: Promise<Ids> }[] = [];
     const spare: SharedArrayBuffer[] = []; // written jobs' buffers, for the next jobs to fill
     let bytesDone = 0;

@@ -145,9 +145,10 @@ function checkState(manifest: ArtifactManifest, state: TrainingState): void {
 export class InferenceModel implements NextTokenModel {
   readonly contextLength: number;
   readonly vocabSize: number;
-  private readonly specs: ReadonlyArray<{ name: string; shape: readonly number[] }>;
-  /** The ids of the last call and the keys/values the model computed for them, by output name. */
-  private cached: { ids: number[]; kv: Map<string, HostTensor> } | undefined;
+  /** Every parameter as a feed, built once: both graphs take them all on every call. */
+  private readonly parameterFeeds: Record<string, HostTensor> = {};
+  /** The ids of the last call and the keys/values the model computed for them, as the next step's `past` feeds. */
+  private cached: { ids: number[]; past: Record<string, HostTensor> } | undefined;
   /** How many times each graph ran: a prefill per new prompt or slid window, a step per cached token. */
   readonly runs = { prefill: 0, step: 0 };
 
@@ -155,15 +156,16 @@ export class InferenceModel implements NextTokenModel {
     private readonly prefill: Session,
     private readonly step: Session,
     readonly model: TransformerConfig,
-    private readonly parameters: Map<string, Float32Array>,
+    parameters: Map<string, Float32Array>,
     /** The checkpoint's metadata when built from one (its trainConfig names the tokenizer). */
     readonly metadata?: CheckpointMetadata,
   ) {
     this.contextLength = model.contextLength;
     this.vocabSize = model.vocabSize;
-    this.specs = transformerParameters(model);
-    for (const spec of this.specs) {
-      if (!parameters.has(spec.name)) throw new Error(`InferenceModel: missing parameter "${spec.name}"`);
+    for (const spec of transformerParameters(model)) {
+      const data = parameters.get(spec.name);
+      if (!data) throw new Error(`InferenceModel: missing parameter "${spec.name}"`);
+      this.parameterFeeds[spec.name] = tensor(spec.shape, data);
     }
   }
 
@@ -196,8 +198,7 @@ export class InferenceModel implements NextTokenModel {
 
   async nextTokenLogits(ids: readonly number[]): Promise<Float32Array> {
     if (ids.length === 0 || ids.length > this.contextLength) throw new Error(`nextTokenLogits: need 1..${this.contextLength} ids, got ${ids.length}`);
-    const feeds: Record<string, HostTensor> = {};
-    for (const spec of this.specs) feeds[spec.name] = tensor(spec.shape, this.parameters.get(spec.name)!);
+    const feeds: Record<string, HostTensor> = { ...this.parameterFeeds };
     const previous = this.cached;
     this.cached = undefined; // until this call succeeds
     let out: Record<string, HostTensor>;
@@ -205,9 +206,7 @@ export class InferenceModel implements NextTokenModel {
       const position = previous.ids.length;
       feeds[IDS_INPUT] = { dtype: 'int64', dims: [1, 1], data: new BigInt64Array([BigInt(ids[position]!)]) };
       feeds[POSITION_INPUT] = { dtype: 'int64', dims: [1], data: new BigInt64Array([BigInt(position)]) };
-      for (let i = 0; i < this.model.numLayers; i++) {
-        for (const part of ['k', 'v'] as const) feeds[kvName('past', i, part)] = previous.kv.get(kvName('present', i, part))!;
-      }
+      Object.assign(feeds, previous.past);
       out = await this.step.run(feeds);
       this.runs.step++;
     } else {
@@ -216,11 +215,11 @@ export class InferenceModel implements NextTokenModel {
       out = await this.prefill.run(feeds);
       this.runs.prefill++;
     }
-    const kv = new Map<string, HostTensor>();
+    const past: Record<string, HostTensor> = {};
     for (let i = 0; i < this.model.numLayers; i++) {
-      for (const part of ['k', 'v'] as const) kv.set(kvName('present', i, part), out[kvName('present', i, part)]!);
+      for (const part of ['k', 'v'] as const) past[kvName('past', i, part)] = out[kvName('present', i, part)]!;
     }
-    this.cached = { ids: [...ids], kv };
+    this.cached = { ids: [...ids], past };
     return out[LOGITS_OUTPUT]!.data as Float32Array;
   }
 
