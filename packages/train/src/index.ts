@@ -27,3 +27,5 @@ export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, train } from './train.
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';
 export { RunStateError, checkSameData, dataIdentity, describeIdentity, identityDifferences, savedIdentity } from './run-identity.js';
 export type { DataIdentity } from './run-identity.js';
+export { HANDOUT_TOKEN_BUDGET, TRAINING_PRESETS, presetSteps, trainingPreset } from './presets.js';
+export type { TrainingPreset } from './presets.js';
