@@ -66,13 +66,18 @@ export function savedIdentity(metadata: CheckpointMetadata): Partial<DataIdentit
   return { ...(metadata.tokenizerHash ? { tokenizer: metadata.tokenizerHash } : {}), ...metadata.data };
 }
 
+/** "a", "a and b", "a, b and c". */
+function listing(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
 /** Throws a RunStateError naming both identities when `current` is not what the checkpoint was trained on. */
 export function checkSameData(checkpointFile: string, metadata: CheckpointMetadata, current: DataIdentity): void {
   const saved = savedIdentity(metadata);
   const differ = identityDifferences(saved, current);
   if (differ.length === 0) return;
   throw new RunStateError(
-    `${checkpointFile} (step ${metadata.step}) was trained on other data: its ${differ.map((key) => LABELS[key]).join(' and ')} ${differ.length === 1 ? 'does' : 'do'} not match this run's.\n` +
+    `${checkpointFile} (step ${metadata.step}) was trained on other data: its ${listing(differ.map((key) => LABELS[key]))} ${differ.length === 1 ? 'does' : 'do'} not match this run's.\n` +
       `  checkpoint: ${describeIdentity(saved)}\n  now:        ${describeIdentity(current)}\n` +
       'Resuming would continue that model on data it was not trained with. Start over in this run directory with --fresh ' +
       '(it replaces the checkpoint), or train into a new --run-dir.',
