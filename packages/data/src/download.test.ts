@@ -81,7 +81,7 @@ describe('downloadFile', () => {
   it('detects corrupted bytes (SHA-256 mismatch) and deletes them', async () => {
     const body = sampleText(200_000, 6);
     const corrupt = Buffer.from(body);
-    corrupt[123_456] ^= 0x20;
+    corrupt[123_456] = corrupt[123_456]! ^ 0x20;
     server.files.set('e.txt', { body, actual: corrupt });
     const dest = path.join(dir, 'e.txt');
     await expect(downloadFile(`${server.base}/e.txt`, dest, FAST)).rejects.toThrow(/SHA-256 [0-9a-f]{64} does not match [0-9a-f]{64} \(X-Linked-Etag.*corrupt or truncated and has been deleted/);
