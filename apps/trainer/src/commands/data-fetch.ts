@@ -37,7 +37,7 @@ export async function fetchWithProgress(name: DatasetName, dir: string, from: st
       onProgress: (p) => {
         if (label(p) !== current) {
           current = label(p);
-          bar = createProgressBar({ label: current, total: p.bytesTotal ?? 0, unit: 'MB', scale: 1e6 });
+          bar = createProgressBar({ label: current, total: p.bytesTotal ?? 0, unit: 'MB', scale: 1e6, initial: p.bytesDone });
         }
         bar?.update(p.bytesDone);
       },
