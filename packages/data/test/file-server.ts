@@ -18,6 +18,8 @@ export interface ServedFile {
   dropTimes?: number;
   /** Serve these bytes instead of `body` while still publishing body's hash and size. */
   actual?: Buffer;
+  /** Send the body in 64 KiB pieces this many ms apart (a slow link, to interrupt a client mid-way). */
+  chunkDelayMs?: number;
 }
 
 export interface RequestRecord {
@@ -69,6 +71,18 @@ export async function startFileServer(): Promise<FileServer> {
     if (file.dropAfter !== undefined && (file.dropTimes ?? 1) > 0) {
       file.dropTimes = (file.dropTimes ?? 1) - 1;
       res.write(slice.subarray(0, file.dropAfter), () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
+    }
+    if (file.chunkDelayMs !== undefined) {
+      let at = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        if (at >= slice.length) { res.end(); return; }
+        res.write(slice.subarray(at, at + 65_536));
+        at += 65_536;
+        setTimeout(next, file.chunkDelayMs);
+      };
+      next();
       return;
     }
     res.end(slice);

@@ -1,10 +1,10 @@
 /** `cs336 data fetch` as the real CLI (dist/) in a child process: a local folder, offline, bad usage. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { closedPort } from '../../../../packages/data/test/file-server.js';
+import { closedPort, sampleText, startFileServer } from '../../../../packages/data/test/file-server.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../dist/cli.js');
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CS336_DATASET_MIRROR: '' } });
@@ -28,6 +28,39 @@ describe('cs336 data fetch', () => {
     expect(result.stdout).toContain(`next: cs336 pipeline --preset owt --data ${dir}`);
     const again = cli(['data', 'fetch', 'owt', '--dir', dir, '--from', mirror]);
     expect(again.stdout).toMatch(/train\.txt: 0\.0 MB, sha256 [0-9a-f]{64} \(already there\)/);
+  });
+
+  it('a fetch killed mid-download (SIGKILL) leaves only a .part; the next run resumes it with Range and ends byte-identical', async () => {
+    const server = await startFileServer();
+    try {
+      const train = sampleText(3_000_000, 21);
+      server.files.set('TinyStoriesV2-GPT4-train.txt', { body: train, chunkDelayMs: 15 });
+      server.files.set('TinyStoriesV2-GPT4-valid.txt', { body: sampleText(10_000, 22) });
+      const dir = path.join(root, 'ts');
+      const args = [CLI, 'data', 'fetch', 'tinystories', '--dir', dir, '--from', server.base];
+      const child = spawn(process.execPath, args, { stdio: 'ignore' });
+      const part = path.join(dir, 'train.txt.part');
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      while ((fs.statSync(part, { throwIfNoEntry: false })?.size ?? 0) < 500_000) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGKILL');
+      await exited;
+      expect(fs.existsSync(path.join(dir, 'train.txt'))).toBe(false);
+      const kept = fs.statSync(part).size;
+      expect(kept).toBeLessThan(train.length);
+
+      server.files.get('TinyStoriesV2-GPT4-train.txt')!.chunkDelayMs = undefined;
+      server.requests.length = 0;
+      const again = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      again.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+      expect(await new Promise((resolve) => again.on('exit', resolve))).toBe(0);
+      expect(stderr).toContain(`resuming ${path.join(dir, 'train.txt')} from byte ${kept}`);
+      expect(server.requests.find((r) => r.path === '/cdn/TinyStoriesV2-GPT4-train.txt')?.range).toBe(`bytes=${kept}-`);
+      expect(fs.readFileSync(path.join(dir, 'train.txt')).equals(train)).toBe(true);
+      expect(fs.existsSync(part)).toBe(false);
+    } finally {
+      await server.close();
+    }
   });
 
   it('offline: exit 1, the URL that failed and the --from alternative, and no data file written', async () => {
