@@ -117,6 +117,10 @@ export async function isDatasetFetched(dir: string, name: DatasetName): Promise<
 
 /** Streams `source` (optionally gunzipping) into `dest` via a temp file; returns the output's size and SHA-256. */
 async function writeThrough(source: string, dest: string, gzip: boolean, onBytes: (done: number) => void): Promise<{ bytes: number; sha256: string }> {
+  // Temp files of a run that was killed mid-write: never a finished file, only wasted space.
+  for (const entry of fs.readdirSync(path.dirname(dest))) {
+    if (entry.startsWith(`${path.basename(dest)}.tmp-`)) fs.rmSync(path.join(path.dirname(dest), entry), { force: true });
+  }
   const temp = `${dest}.tmp-${process.pid}`;
   const hash = createHash('sha256');
   let read = 0;
