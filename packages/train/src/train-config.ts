@@ -48,7 +48,7 @@ export interface TrainConfig {
   /** Checkpoint every this many steps (rounded up to a multiple of K) and at the end. */
   checkpointEvery: number;
   device: 'cpu' | 'cuda';
-  /** ONNX Runtime intra-op threads; 0 = the runtime's default. Fix it for bit-exact reproducibility. */
+  /** ONNX Runtime intra-op threads; 0 = the runtime's default. At a fixed count, runs repeat bit for bit. */
   threads: number;
 }
 

@@ -14,7 +14,8 @@ const USAGE = `cs336 train --config cfg.json [--device cpu|cuda] [--resume] [--k
   --device D        cpu (default) or cuda
   --resume          continue from <runDir>/checkpoint.safetensors
   --k N             optimizer steps fused into one ONNX Runtime call
-  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); keep it fixed for a bit-exact resume
+  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); at a fixed count a run, and a
+                    resume, repeats bit for bit (another count may differ in the last bits)
   --<field> VALUE   override any train field (kebab or camel case: --lr 1e-3 --steps 200 --batch-size 8 --run-dir runs/x)
                     or model field (--model.dModel 256); each override is printed`;
 
