@@ -82,3 +82,5 @@ export type { LoopSpec, LoopResult } from './loop.js';
 export { checkGraph, graphProblems } from './check-graph.js';
 export type { CheckGraphOptions } from './check-graph.js';
 export { printGraph } from './print-graph.js';
+export { checkConfigFields, didYouMean, editDistance, fieldTypesOf, nearestName } from './config-fields.js';
+export type { ConfigFieldType } from './config-fields.js';

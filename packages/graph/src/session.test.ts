@@ -75,6 +75,8 @@ describe('resolveSessionOptions', () => {
     expect(resolveSessionOptions({})).toEqual({ device: 'cpu', optimizationLevel: 'all' });
     expect(() => resolveSessionOptions({ device: 'gpu' as never })).toThrow("Session: device 'gpu' is not supported; use 'cpu' or 'cuda'");
     expect(() => resolveSessionOptions({ threads: 0 })).toThrow('Session: threads 0 must be a positive integer');
+    expect(() => resolveSessionOptions({ thread: 2 } as never)).toThrow('Session: unknown field "thread"; did you mean "threads"?');
+    expect(() => resolveSessionOptions({ threads: '2' } as never)).toThrow('Session: threads must be a number, got the string "2"');
     expect(() => resolveSessionOptions({ optimizationLevel: 'max' as never })).toThrow("optimizationLevel 'max' is not one of disabled, basic, extended, all");
   });
 });

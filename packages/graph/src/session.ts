@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { checkConfigFields, type ConfigFieldType } from './config-fields.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { DType, Dim, HostTensor, TypedArray } from './value.js';
 import { DTYPES, ONNX_ELEMENT_TYPE, elementCount, formatShape } from './value.js';
@@ -50,8 +51,15 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({
 
 const OPTIMIZATION_LEVELS: readonly OptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
 
+const SESSION_OPTION_FIELDS: Readonly<Record<keyof SessionOptions, ConfigFieldType>> = {
+  // device and optimizationLevel: strings here; resolveSessionOptions' own messages list the accepted values.
+  device: 'string', threads: 'number', optimizationLevel: 'string', optimizedModelPath: 'string', profilePrefix: 'string',
+  disabledOptimizers: 'string[]', deterministicCompute: 'boolean',
+};
+
 /** Fills defaults and validates; errors name the bad value and the accepted ones. */
 export function resolveSessionOptions(options: SessionOptions = {}): Readonly<SessionOptions & { device: Device; optimizationLevel: OptimizationLevel }> {
+  checkConfigFields('Session', options, SESSION_OPTION_FIELDS);
   const resolved = { ...DEFAULT_SESSION_OPTIONS, ...options } as SessionOptions & { device: Device; optimizationLevel: OptimizationLevel };
   if (resolved.device !== 'cpu' && resolved.device !== 'cuda') throw new Error(`Session: device '${String(resolved.device)}' is not supported; use 'cpu' or 'cuda'`);
   if (!OPTIMIZATION_LEVELS.includes(resolved.optimizationLevel)) {

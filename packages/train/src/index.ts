@@ -7,8 +7,8 @@ export type { Safetensors, Tensor, TensorData, TensorDType } from './safetensors
 export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 export type { CheckpointFs, CheckpointMetadata, CheckpointState, LoadCheckpointOptions, SaveCheckpointOptions } from './checkpoint.js';
 export { canonicalJson, configHash } from './config-hash.js';
-export { DEFAULT_TRAIN_CONFIG, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveTrainConfig } from './train-config.js';
-export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
+export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveRunConfig, resolveTrainConfig } from './train-config.js';
+export type { ConfigOverride, ResolvedRunConfig, RunConfigFile, TrainConfig } from './train-config.js';
 export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
 export { renderLossCurveSvg, writeLossCurve } from './loss-curve.js';

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { initParameters, parameterCount, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
+import { initParameters, parameterCount, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import { cosineLearningRate } from '@cs336/optim';
 import { buildArtifacts } from './artifacts.js';
 import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointMetadata } from './checkpoint.js';
@@ -20,7 +20,7 @@ import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { Random } from './random.js';
 import type { Tensor } from './safetensors.js';
 import { TokenFile, sampleWindows, sequentialWindows } from './token-file.js';
-import { resolveTrainConfig, type TrainConfig } from './train-config.js';
+import { resolveRunConfig, type TrainConfig } from './train-config.js';
 import { TrainingSession, type TrainingState } from './training-session.js';
 
 export interface TrainRunConfig {
@@ -94,12 +94,7 @@ function nextMultiple(step: number, every: number): number {
 }
 
 export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const model = resolveTransformerConfig(config.model);
-  const tc = resolveTrainConfig(config.train);
-  const T = tc.contextLength || model.contextLength;
-  if (T > model.contextLength) {
-    throw new Error(`contextLength ${T} is longer than the model's contextLength ${model.contextLength} (its position embeddings end there); lower --context-length or raise model.contextLength`);
-  }
+  const { model, train: tc, contextLength: T } = resolveRunConfig(config.model, config.train);
   const trainTokens = TokenFile.open(tc.trainData, { vocabSize: model.vocabSize });
   let validTokens: TokenFile | undefined;
   try {

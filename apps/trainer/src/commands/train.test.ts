@@ -85,8 +85,16 @@ describe('cs336 train / generate', () => {
     const bad = await cs336(['train', '--config', config, '--lrr', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option --lrr/);
+    // A misspelt key inside the file's model section: before, the default dModel (512) was used silently.
+    const typo = path.join(dir, 'typo.json');
+    const parsed = JSON.parse(fs.readFileSync(config, 'utf8')) as { model: Record<string, unknown> };
+    fs.writeFileSync(typo, JSON.stringify({ ...parsed, model: { ...parsed.model, dmodel: 16 } }));
     const long = await cs336(['train', '--config', config, '--context-length', '17']);
-    expect(long.code).toBe(1);
+    const misspelt = await cs336(['train', '--config', typo]);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain('"model": unknown field "dmodel"; did you mean "dModel"?');
+    // Out of range is a usage error too, found before any artifact is built.
+    expect(long.code).toBe(2);
     expect(long.stderr).toMatch(/contextLength 17 is longer than the model's contextLength 16/);
   });
 

@@ -3,7 +3,7 @@
  * saves a checkpoint and exits 0; --resume continues from the run directory's checkpoint.
  */
 import { parseArgs } from 'node:util';
-import { applyOverrides, readRunConfigFile, train, type TrainConfig } from '@cs336/train';
+import { applyOverrides, readRunConfigFile, resolveRunConfig, train, type TrainConfig } from '@cs336/train';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
@@ -52,15 +52,18 @@ export const trainCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const args = parseTrainArgs(argv);
-    const file = args.config ? readRunConfigFile(args.config) : { model: {}, train: {} };
+    // Every config problem (unreadable file, unknown or mistyped field, bad value) is a usage error
+    // found here, before any artifact is built or data is read.
     let resolved: ReturnType<typeof applyOverrides>;
     try {
+      const file = args.config ? readRunConfigFile(args.config) : { model: {}, train: {} };
       resolved = applyOverrides(file.train, file.model, args.overrides);
+      if (!resolved.train.trainData) throw new Error(`no training data: set "trainData" in the config or pass --train-data FILE\nusage: ${USAGE}`);
+      resolveRunConfig(resolved.model, resolved.train as Partial<TrainConfig>);
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
     for (const change of resolved.changes) console.error(`override ${change.field}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`);
-    if (!resolved.train.trainData) throw new UsageError(`no training data: set "trainData" in the config or pass --train-data FILE\nusage: ${USAGE}`);
 
     let bar: ProgressBar | undefined;
     let startStep = 0;
