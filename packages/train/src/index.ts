@@ -1,6 +1,6 @@
 export { Random } from './random.js';
 export type { RandomState } from './random.js';
-export { TokenFile, getBatch, sampleWindows, sequentialWindows, sidecarPath, splitWindows } from './token-file.js';
+export { TokenFile, getBatch, sampleWindows, sequentialBatchCount, sequentialWindows, sidecarPath, splitWindows } from './token-file.js';
 export type { Batch, TokenDType, TokenFileOptions, TokenFileSidecar } from './token-file.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 export type { Safetensors, Tensor, TensorData, TensorDType } from './safetensors.js';

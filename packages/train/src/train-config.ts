@@ -16,6 +16,8 @@ export interface TrainConfig {
   trainData: string;
   /** Token file for validation loss; empty = no validation. */
   validationData: string;
+  /** dtype of both token files when they have no sidecar; '' = take it from the sidecar (required then). */
+  dataDtype: '' | 'uint16' | 'uint32';
   /** Tokenizer directory (vocab.json + merges.txt), recorded for generation; optional. */
   tokenizer: string;
   /** Seeds parameter init and batch sampling (the batch for step s depends only on (seed, s)). */
@@ -57,6 +59,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   runDir: 'runs/default',
   trainData: '',
   validationData: '',
+  dataDtype: '',
   tokenizer: '',
   seed: 0,
   contextLength: 0,
@@ -84,7 +87,7 @@ const POSITIVE_FIELDS = ['batchSize', 'steps', 'stepsPerRun', 'evalBatches', 'ch
 const NUMBER_FIELDS = ['maxLearningRate', 'minLearningRate', 'eps', 'weightDecay', 'gradClip'] as const;
 
 /** Each field's type, for checking configs read from JSON (checkConfigFields). */
-export const TRAIN_CONFIG_FIELDS: Readonly<Record<keyof TrainConfig, ConfigFieldType>> = Object.freeze({ ...fieldTypesOf(DEFAULT_TRAIN_CONFIG), device: ['cpu', 'cuda'] });
+export const TRAIN_CONFIG_FIELDS: Readonly<Record<keyof TrainConfig, ConfigFieldType>> = Object.freeze({ ...fieldTypesOf(DEFAULT_TRAIN_CONFIG), device: ['cpu', 'cuda'], dataDtype: ['', 'uint16', 'uint32'] });
 
 /** Fills defaults, validates every field (errors name the field, the value and the fix), freezes. */
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
@@ -139,6 +142,7 @@ export const TRAIN_OVERRIDE_ALIASES: Readonly<Record<string, keyof TrainConfig>>
   context: 'contextLength',
   'batch-size': 'batchSize',
   clip: 'gradClip',
+  dtype: 'dataDtype',
 });
 
 function camelCase(flag: string): string {
