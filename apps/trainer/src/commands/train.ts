@@ -5,7 +5,7 @@
  * checkpoint is refused (exit 2).
  */
 import { parseArgs } from 'node:util';
-import { RunStateError, applyOverrides, readRunConfigFile, train, type TrainConfig } from '@cs336/train';
+import { RunStateError, applyOverrides, readRunConfigFile, resolveRunConfig, train, type TrainConfig } from '@cs336/train';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
@@ -19,7 +19,8 @@ const USAGE = `cs336 train --config cfg.json [--device cpu|cuda] [--resume | --f
   --fresh           replace a checkpoint already in <runDir> (without --resume or --fresh, a run
                     directory that holds one is refused, so a finished run is never overwritten)
   --k N             optimizer steps fused into one ONNX Runtime call
-  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); keep it fixed for a bit-exact resume
+  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); at a fixed count a run, and a
+                    resume, repeats bit for bit (another count may differ in the last bits)
   --<field> VALUE   override any train field (kebab or camel case: --lr 1e-3 --steps 200 --batch-size 8 --run-dir runs/x)
                     or model field (--model.dModel 256); each override is printed`;
 
@@ -57,15 +58,18 @@ export const trainCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const args = parseTrainArgs(argv);
-    const file = args.config ? readRunConfigFile(args.config) : { model: {}, train: {} };
+    // Every config problem (unreadable file, unknown or mistyped field, bad value) is a usage error
+    // found here, before any artifact is built or data is read.
     let resolved: ReturnType<typeof applyOverrides>;
     try {
+      const file = args.config ? readRunConfigFile(args.config) : { model: {}, train: {} };
       resolved = applyOverrides(file.train, file.model, args.overrides);
+      if (!resolved.train.trainData) throw new Error(`no training data: set "trainData" in the config or pass --train-data FILE\nusage: ${USAGE}`);
+      resolveRunConfig(resolved.model, resolved.train as Partial<TrainConfig>);
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
     for (const change of resolved.changes) console.error(`override ${change.field}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)}`);
-    if (!resolved.train.trainData) throw new UsageError(`no training data: set "trainData" in the config or pass --train-data FILE\nusage: ${USAGE}`);
 
     let bar: ProgressBar | undefined;
     let startStep = 0;
