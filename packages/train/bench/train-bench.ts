@@ -16,38 +16,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GraphBuilder, Session, matMul, type HostTensor } from '@cs336/graph';
+import { Session, type HostTensor } from '@cs336/graph';
 import { accounting, initParameters, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import {
   IDS_INPUT, InferenceModel, LAST_POSITION_INPUT, LOGITS_OUTPUT, Random, TrainingSession, buildArtifacts, buildInferGraph, generate,
   type NextTokenModel,
 } from '@cs336/train';
+import { matMulPeak } from './matmul-peak.js';
 
 const threads = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const deviceName = process.env.BENCH_DEVICE ?? 'cpu';
 if (deviceName !== 'cpu' && deviceName !== 'cuda') throw new Error(`BENCH_DEVICE must be cpu or cuda, got "${deviceName}"`);
 const device: 'cpu' | 'cuda' = deviceName;
-
-async function matMulPeak(n: number): Promise<number> {
-  const g = new GraphBuilder('peak');
-  const a = g.input('a', 'float32', [n, n]);
-  const b = g.input('b', 'float32', [n, n]);
-  g.output(matMul(a, b), 'c');
-  const session = await Session.create(g, { threads, device });
-  const random = Random.seeded(1);
-  const fill = (): HostTensor => ({ dtype: 'float32', dims: [n, n], data: Float32Array.from({ length: n * n }, () => random.nextFloat() - 0.5) });
-  const feeds = { a: fill(), b: fill() };
-  await session.run(feeds); // warm-up
-  let best = Infinity;
-  for (let i = 0; i < 5; i++) {
-    const start = performance.now();
-    await session.run(feeds);
-    best = Math.min(best, (performance.now() - start) / 1000);
-  }
-  await session.release();
-  return (2 * n ** 3) / best;
-}
 
 interface BenchConfig { name: string; model: Partial<TransformerConfig>; batchSize: number; k: number }
 
@@ -149,10 +130,10 @@ const peakSize = device === 'cuda' ? 8192 : 1024;
 
 // The machine is shared, so the peak is measured before and after the configs and the higher one is used
 // (the conservative choice: a lower MFU).
-const peakBefore = await matMulPeak(peakSize);
+const peakBefore = await matMulPeak(peakSize, { threads, device });
 const measured = [];
 for (const config of selected) measured.push(await benchConfig(config));
-const peak = Math.max(peakBefore, await matMulPeak(peakSize));
+const peak = Math.max(peakBefore, await matMulPeak(peakSize, { threads, device }));
 const results = measured.map(({ flopsPerSecond, ...rest }) => ({ ...rest, mfu: Number((flopsPerSecond / peak).toFixed(3)) }));
 const generation = [];
 if (process.env.BENCH_GENERATE !== '0') {
