@@ -41,6 +41,7 @@ const CONFIGS: BenchConfig[] = [
 /** Variants of our side, for measuring a change against the default in the same run. */
 const OURS_VARIANTS: Record<string, SessionOptions> = {
   default: {},
+  extended: { optimizationLevel: 'extended' },
 };
 
 const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').filter((s) => s.length > 0);
