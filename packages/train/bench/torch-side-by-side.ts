@@ -10,7 +10,8 @@
  * Skips with one line when `python3 -c 'import torch'` fails. Env: BENCH_CONFIGS (course-256,tinystories),
  * BENCH_THREADS_LIST (1,2), BENCH_ROUNDS (5), BENCH_TORCH_VARIANTS (eager,sdpa,compile,bf16: at the
  * highest thread count; lower counts run eager only), BENCH_OURS_VARIANTS (default; see OURS_VARIANTS).
- * Progress goes to stderr, the JSON to stdout.
+ * BENCH_OUT: also write the JSON to this file, rewritten (temp + rename) after every block, so a run cut
+ * short keeps the blocks it finished. Progress goes to stderr, the JSON to stdout.
  * Run: pnpm --filter @cs336/train bench:torch (build the workspace first).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -151,6 +152,7 @@ async function benchBlock(config: BenchConfig, threads: number, variants: string
     }
   }
 
+  log(`${config.name} ${threads}t MatMul peaks (GFLOP/s): ${JSON.stringify(peaks)}`);
   const seconds = new Map<string, number[]>([...[...ours.keys()].map((k) => `ours:${k}`), ...[...workers.keys()].map((k) => `torch:${k}`)].map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
     for (const [name, session] of ours) {
@@ -183,17 +185,23 @@ async function benchBlock(config: BenchConfig, threads: number, variants: string
 }
 
 const loadBefore = os.loadavg();
-const blocks = [];
+const blocks: Awaited<ReturnType<typeof benchBlock>>[] = [];
+const report = () => ({
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore: loadBefore.map(round1), loadAverageAfter: os.loadavg().map(round1) },
+  torch: torchVersion,
+  onnxruntime: '1.29.0',
+  blocks,
+});
+const out = process.env.BENCH_OUT;
 const maxThreads = Math.max(...threadCounts);
 for (const config of configs) {
   for (const threads of threadCounts) {
     const variants = threads === maxThreads ? torchVariants : torchVariants.filter((v) => v === 'eager');
     blocks.push(await benchBlock(config, threads, variants));
+    if (out) {
+      fs.writeFileSync(`${out}.tmp`, JSON.stringify(report(), null, 2));
+      fs.renameSync(`${out}.tmp`, out);
+    }
   }
 }
-console.log(JSON.stringify({
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageBefore: loadBefore.map(round1), loadAverageAfter: os.loadavg().map(round1) },
-  torch: torchVersion,
-  onnxruntime: '1.29.0',
-  blocks,
-}, null, 2));
+console.log(JSON.stringify(report(), null, 2));
