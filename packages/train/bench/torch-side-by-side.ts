@@ -194,8 +194,9 @@ const report = () => ({
 });
 const out = process.env.BENCH_OUT;
 const maxThreads = Math.max(...threadCounts);
-for (const config of configs) {
-  for (const threads of threadCounts) {
+// Thread counts outermost, in the order given: BENCH_THREADS_LIST=2,1 measures every config at 2 threads first.
+for (const threads of threadCounts) {
+  for (const config of configs) {
     const variants = threads === maxThreads ? torchVariants : torchVariants.filter((v) => v === 'eager');
     blocks.push(await benchBlock(config, threads, variants));
     if (out) {
