@@ -8,7 +8,7 @@
  * keeps slow drifts of a shared machine (other jobs) from landing on one side only.
  *
  * Skips with one line when `python3 -c 'import torch'` fails. Env: BENCH_CONFIGS (course-256,tinystories),
- * BENCH_THREADS_LIST (1,2), BENCH_ROUNDS (5), BENCH_TORCH_VARIANTS (eager,sdpa,compile,bf16: at the
+ * BENCH_THREADS_LIST (2,1), BENCH_ROUNDS (5), BENCH_TORCH_VARIANTS (eager,sdpa,compile,bf16: at the
  * highest thread count; lower counts run eager only), BENCH_OURS_VARIANTS (default; see OURS_VARIANTS).
  * BENCH_OUT: also write the JSON to this file, rewritten (temp + rename) after every block, so a run cut
  * short keeps the blocks it finished. Progress goes to stderr, the JSON to stdout.
@@ -51,7 +51,7 @@ const configs = list('BENCH_CONFIGS', 'course-256,tinystories').map((name) => {
   if (!config) throw new Error(`BENCH_CONFIGS: unknown config "${name}"; choose from ${CONFIGS.map((c) => c.name).join(', ')}`);
   return config;
 });
-const threadCounts = list('BENCH_THREADS_LIST', '1,2').map(Number);
+const threadCounts = list('BENCH_THREADS_LIST', '2,1').map(Number);
 if (threadCounts.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`BENCH_THREADS_LIST: give positive integers, got "${threadCounts.join(',')}"`);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS: give a positive integer, got "${process.env.BENCH_ROUNDS}"`);
