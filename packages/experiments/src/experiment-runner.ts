@@ -74,9 +74,11 @@ export interface ExperimentResult {
   variants: Array<{ name: string; status: VariantStatus; skipped: boolean }>;
 }
 
-/** The worker this package ships (compiled next to this file). */
+/** The worker this package ships, next to this file (from source through tsx when this file is TypeScript). */
 export function defaultWorker(): WorkerCommand {
-  return { script: path.join(path.dirname(fileURLToPath(import.meta.url)), 'variant-worker-main.js') };
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return { script: path.join(path.dirname(here), 'variant-worker-main.ts'), execArgv: ['--import', 'tsx'] };
+  return { script: path.join(path.dirname(here), 'variant-worker-main.js') };
 }
 
 function readJson<T>(file: string): T | undefined {
