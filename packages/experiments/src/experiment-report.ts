@@ -149,7 +149,9 @@ function seriesFor(variants: readonly VariantSummary[], points: (v: VariantSumma
 /** The report's plots: each an SVG of one or two panels, file name without extension. */
 export function reportPlots(record: ExperimentRecord, variants: readonly VariantSummary[]): Array<{ name: string; svg: string }> {
   const note = variants.some(diverged) ? DIVERGED_NOTE : undefined;
-  const withNote = (panel: PlotPanel): PlotPanel => (note ? { ...panel, note } : panel);
+  // The toy's losses span many decades (1e3 explodes, 1e2 reaches ~0): a log y axis shows all three.
+  const logY = record.kind === 'sgd-toy';
+  const withNote = (panel: PlotPanel): PlotPanel => ({ ...panel, ...(note ? { note } : {}), ...(logY ? { logY, yLabel: 'loss (log scale)' } : {}) });
   const validation = (v: VariantSummary) => v.records.filter((r) => r.valLoss !== undefined);
   const lossName = record.kind === 'sgd-toy' ? 'loss after the step' : 'validation loss';
   const plots = [

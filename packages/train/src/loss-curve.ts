@@ -32,6 +32,8 @@ export interface PlotPanel {
   series: PlotSeries[];
   /** Log-scale x axis (learning rates); points with x ≤ 0 are left out. */
   logX?: boolean;
+  /** Log-scale y axis (losses over many decades, as in the SGD toy); points with y ≤ 0 are left out. */
+  logY?: boolean;
   /** A line under the legend, e.g. what the ✕ means. */
   note?: string;
 }
@@ -47,10 +49,12 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-/** Powers of ten covering [lo, hi] (both > 0), for a log axis. */
-export function logTicks(lo: number, hi: number): number[] {
+/** Powers of ten covering [lo, hi] (both > 0), for a log axis: every decade, or every k-th when there are many. */
+export function logTicks(lo: number, hi: number, count = 8): number[] {
+  const [from, to] = [Math.floor(Math.log10(lo)), Math.ceil(Math.log10(hi))];
+  const stride = Math.max(1, Math.ceil((to - from) / count));
   const ticks: number[] = [];
-  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) ticks.push(Number((10 ** e).toPrecision(12)));
+  for (let e = Math.ceil(from / stride) * stride; e <= to; e += stride) ticks.push(Number((10 ** e).toPrecision(12)));
   return ticks;
 }
 
@@ -59,12 +63,13 @@ export function escapeXml(text: string): string {
 }
 
 function panel(offsetX: number, spec: PlotPanel): string {
-  const { title, xLabel, series, logX = false } = spec;
-  const usable = ([x, y]: [number, number]) => Number.isFinite(x) && Number.isFinite(y) && (!logX || x > 0);
+  const { title, xLabel, series, logX = false, logY = false } = spec;
+  const usable = ([x, y]: [number, number]) => Number.isFinite(x) && Number.isFinite(y) && (!logX || x > 0) && (!logY || y > 0);
   const all = series.flatMap((s) => s.points).filter(usable);
   const tx = (x: number) => (logX ? Math.log10(x) : x);
+  const ty = (y: number) => (logY ? Math.log10(y) : y);
   const xs = all.map(([x]) => tx(x));
-  const ys = all.map(([, y]) => y);
+  const ys = all.map(([, y]) => ty(y));
   const xMin = logX ? Math.min(...xs) - 0.25 : Math.min(0, ...xs);
   const xMax = Math.max(xMin + 1e-9, ...xs) + (logX ? 0.25 : 0);
   const yMin = ys.length ? Math.min(...ys) : 0;
@@ -74,7 +79,7 @@ function panel(offsetX: number, spec: PlotPanel): string {
   const plotW = PANEL.width - PANEL.left - PANEL.right;
   const plotH = PANEL.height - PANEL.top - PANEL.bottom;
   const sx = (x: number) => offsetX + PANEL.left + ((tx(x) - xMin) / (xMax - xMin)) * plotW;
-  const sy = (y: number) => PANEL.top + (1 - (y - y0) / (y1 - y0)) * plotH;
+  const sy = (y: number) => PANEL.top + (1 - (ty(y) - y0) / (y1 - y0)) * plotH;
   const f = (n: number) => n.toFixed(2);
   const parts: string[] = [];
   parts.push(`<text x="${f(offsetX + PANEL.width / 2)}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
@@ -84,9 +89,10 @@ function panel(offsetX: number, spec: PlotPanel): string {
     parts.push(`<line x1="${f(sx(t))}" y1="${PANEL.top + plotH}" x2="${f(sx(t))}" y2="${PANEL.top + plotH + 4}" stroke="#444"/>`);
     parts.push(`<text x="${f(sx(t))}" y="${PANEL.top + plotH + 16}" text-anchor="middle" font-size="10">${logX ? t.toExponential(0) : t}</text>`);
   }
-  for (const t of niceTicks(y0, y1, 8)) {
+  const yTicks = logY ? (all.length ? logTicks(10 ** y0, 10 ** y1).filter((t) => ty(t) >= y0 && ty(t) <= y1) : []) : niceTicks(y0, y1, 8);
+  for (const t of yTicks) {
     parts.push(`<line x1="${f(offsetX + PANEL.left)}" y1="${f(sy(t))}" x2="${f(offsetX + PANEL.left + plotW)}" y2="${f(sy(t))}" stroke="#ddd"/>`);
-    parts.push(`<text x="${f(offsetX + PANEL.left - 6)}" y="${f(sy(t) + 3)}" text-anchor="end" font-size="10">${t}</text>`);
+    parts.push(`<text x="${f(offsetX + PANEL.left - 6)}" y="${f(sy(t) + 3)}" text-anchor="end" font-size="10">${logY ? t.toExponential(0) : t}</text>`);
   }
   parts.push(`<text x="${f(offsetX + PANEL.left + plotW / 2)}" y="${PANEL.height - 10}" text-anchor="middle" font-size="12">${escapeXml(xLabel)}</text>`);
   parts.push(`<text transform="translate(${f(offsetX + 14)} ${f(PANEL.top + plotH / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(spec.yLabel ?? 'loss')}</text>`);
