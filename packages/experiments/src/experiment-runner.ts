@@ -110,6 +110,20 @@ function variantConfig(spec: ExperimentSpec, variant: ResolvedVariant): VariantC
   return { experiment: spec.name, variant: variant.name, kind: spec.kind, differs: variant.differs, model: variant.model, train: variant.train, divergence: spec.divergence };
 }
 
+/**
+ * What differs between the config a variant ran with and the one asked for now. Threads and device
+ * are how it runs, not what it is: a finished variant stays finished, an interrupted one resumes
+ * (bit-exact only at the same thread count, as train() notes in its log).
+ */
+function changedFields(before: VariantConfig, now: VariantConfig): string[] {
+  const flat = (c: VariantConfig): Record<string, unknown> => {
+    const { threads: _threads, device: _device, ...train } = c.train;
+    return { kind: c.kind, divergence: c.divergence, ...train, ...Object.fromEntries(Object.entries(c.model).map(([k, v]) => [`model.${k}`, v])) };
+  };
+  const [a, b] = [flat(before), flat(now)];
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => canonicalJson(a[k]) !== canonicalJson(b[k]));
+}
+
 /** Checks everything and plans the run (which variants are finished); trains nothing. */
 export function planExperiment(options: RunExperimentOptions): { experimentDir: string; variants: ResolvedVariant[]; plan: PlannedVariant[]; configs: VariantConfig[] } {
   const { spec, scale } = options;
@@ -124,10 +138,9 @@ export function planExperiment(options: RunExperimentOptions): { experimentDir: 
     const before = readJson<VariantConfig>(path.join(dir, VARIANT_CONFIG_FILE));
     const status = readStatus(dir);
     const started = fs.existsSync(path.join(dir, CHECKPOINT_FILE)) || status !== undefined;
-    if (before && started && canonicalJson(before) !== canonicalJson(configs[i]!)) {
-      const changed = Object.keys({ ...before.train, ...configs[i]!.train }).filter((k) => canonicalJson((before.train as unknown as Record<string, unknown>)[k]) !== canonicalJson((configs[i]!.train as unknown as Record<string, unknown>)[k]));
-      const changedModel = Object.keys({ ...before.model, ...configs[i]!.model }).filter((k) => canonicalJson((before.model as unknown as Record<string, unknown>)[k]) !== canonicalJson((configs[i]!.model as unknown as Record<string, unknown>)[k])).map((k) => `model.${k}`);
-      throw new Error(`variant "${variant.name}" in ${dir} was run with a different config (${[...changed, ...changedModel].join(', ') || 'kind or divergence rule'} changed); delete that folder to rerun it, or pass another --out`);
+    const changed = before && started ? changedFields(before, configs[i]!) : [];
+    if (changed.length > 0) {
+      throw new Error(`variant "${variant.name}" in ${dir} was run with a different config (${changed.join(', ')} changed); delete that folder to rerun it, or pass another --out`);
     }
     const finished = status !== undefined && (status.state === 'done' || status.state === 'diverged');
     return { name: variant.name, steps: variant.train.steps, startStep: finished ? status.step : status?.step ?? 0, skip: finished };
@@ -168,9 +181,38 @@ function runChild(worker: WorkerCommand, dir: string, onMessage: (message: Worke
   });
 }
 
+export const LOCK_FILE = 'runner.lock';
+
+/** One runner per experiment folder: two would append to the same metrics files. A dead holder's lock is taken over. */
+function acquireLock(experimentDir: string): () => void {
+  fs.mkdirSync(experimentDir, { recursive: true });
+  const file = path.join(experimentDir, LOCK_FILE);
+  const holder = Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : NaN);
+  if (Number.isInteger(holder) && holder !== process.pid) {
+    let alive = true;
+    try {
+      process.kill(holder, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new Error(`another runner (pid ${holder}) is running ${experimentDir}; wait for it or stop it (its lock is ${file})`);
+  }
+  fs.writeFileSync(file, String(process.pid));
+  return () => fs.rmSync(file, { force: true });
+}
+
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentResult> {
-  const { spec } = options;
   const { experimentDir, plan, configs } = planExperiment(options);
+  const release = acquireLock(experimentDir);
+  try {
+    return await runPlanned(options, experimentDir, plan, configs);
+  } finally {
+    release();
+  }
+}
+
+async function runPlanned(options: RunExperimentOptions, experimentDir: string, plan: PlannedVariant[], configs: VariantConfig[]): Promise<ExperimentResult> {
+  const { spec } = options;
   const emit = options.onEvent ?? (() => {});
   const record: ExperimentRecord = {
     name: spec.name, description: spec.description, kind: spec.kind, scale: options.scale, ...(spec.sweep !== undefined ? { sweep: spec.sweep } : {}),
