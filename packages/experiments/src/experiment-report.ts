@@ -251,7 +251,7 @@ function renderMarkdown(record: ExperimentRecord, variants: readonly VariantSumm
 
 export function divergenceRuleText(record: ExperimentRecord): string {
   const r = record.divergence;
-  return `a non-finite loss, a train loss more than ${r.aboveStart} above the first step's, or after step ${r.afterStep} the smoothed train loss (EMA ${r.smoothing}) above ${r.aboveMinRatio}× its running minimum`;
+  return `a non-finite loss, or the smoothed train loss (EMA ${r.smoothing}) more than ${r.aboveStart} above the first step's loss, or after step ${r.afterStep} above ${r.aboveMinRatio}× its running minimum`;
 }
 
 function renderHtml(record: ExperimentRecord, variants: readonly VariantSummary[], plots: ReadonlyArray<{ name: string; svg: string }>): string {
