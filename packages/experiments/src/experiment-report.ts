@@ -231,6 +231,11 @@ function renderMarkdown(record: ExperimentRecord, variants: readonly VariantSumm
     for (const v of variants.filter(diverged)) lines.push(`- \`${v.name}\` at step ${v.status!.divergedAt}: ${v.status!.reason}`);
     lines.push('');
   }
+  const reused = variants.filter((v) => v.status?.reusedFrom);
+  if (reused.length) {
+    for (const v of reused) lines.push(`- \`${v.name}\` is the run \`${v.status!.reusedFrom}\`, copied: it has the same config (only the folder differs).`);
+    lines.push('');
+  }
   const failed = variants.filter((v) => v.status?.state === 'failed');
   if (failed.length) {
     lines.push('## Failed variants', '');

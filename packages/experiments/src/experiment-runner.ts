@@ -50,6 +50,11 @@ export interface RunExperimentOptions {
   /** ONNX Runtime threads per child; default: the cores divided by jobs. */
   threads?: number;
   worker?: WorkerCommand;
+  /**
+   * Copy a variant from a finished run elsewhere under outDir with the same config (default true).
+   * The ablations all compare against the same baseline: trained once, its run is reused.
+   */
+  reuse?: boolean;
   onEvent?: (event: RunnerEvent) => void;
 }
 
@@ -60,6 +65,8 @@ export interface PlannedVariant {
   startStep: number;
   /** True when finished in an earlier run: it will not train. */
   skip: boolean;
+  /** A finished run with the same config that will be copied instead of training (see `reuse`). */
+  reuseFrom?: string;
 }
 
 export type RunnerEvent =
@@ -143,9 +150,42 @@ export function planExperiment(options: RunExperimentOptions): { experimentDir: 
       throw new Error(`variant "${variant.name}" in ${dir} was run with a different config (${changed.join(', ')} changed); delete that folder to rerun it, or pass another --out`);
     }
     const finished = status !== undefined && (status.state === 'done' || status.state === 'diverged');
-    return { name: variant.name, steps: variant.train.steps, startStep: finished ? status.step : status?.step ?? 0, skip: finished };
+    const reuseFrom = !finished && options.reuse !== false && !fs.existsSync(path.join(dir, CHECKPOINT_FILE)) ? findReusable(path.resolve(options.outDir), configs[i]!) : undefined;
+    return { name: variant.name, steps: variant.train.steps, startStep: finished ? status.step : status?.step ?? 0, skip: finished, ...(reuseFrom ? { reuseFrom } : {}) };
   });
   return { experimentDir, variants, plan, configs };
+}
+
+/** Files of a finished variant that make up its result (not the ONNX artifacts: rebuilt when needed). */
+const RESULT_FILES = ['metrics.jsonl', CHECKPOINT_FILE, 'train.log', 'loss-curve.svg', 'loss-curve.png'];
+
+/**
+ * A finished (done or diverged, not already a copy) variant under outDir, in another folder, whose
+ * config equals `config` in everything but where and how it ran (folder, threads, device).
+ */
+export function findReusable(outDir: string, config: VariantConfig): string | undefined {
+  if (!fs.existsSync(outDir)) return undefined;
+  for (const experiment of fs.readdirSync(outDir).sort()) {
+    const experimentDir = path.join(outDir, experiment);
+    if (!fs.statSync(experimentDir).isDirectory()) continue;
+    for (const variant of fs.readdirSync(experimentDir).sort()) {
+      const dir = path.join(experimentDir, variant);
+      if (path.resolve(dir) === path.resolve(config.train.runDir)) continue;
+      const status = readStatus(dir);
+      if (!status || (status.state !== 'done' && status.state !== 'diverged') || status.reusedFrom) continue;
+      const other = readJson<VariantConfig>(path.join(dir, VARIANT_CONFIG_FILE));
+      if (other && changedFields(other, config).filter((k) => k !== 'runDir').length === 0) return dir;
+    }
+  }
+  return undefined;
+}
+
+function reuseVariant(from: string, config: VariantConfig, outDir: string): VariantStatus {
+  const dir = config.train.runDir;
+  for (const file of RESULT_FILES) if (fs.existsSync(path.join(from, file))) fs.copyFileSync(path.join(from, file), path.join(dir, file));
+  const status: VariantStatus = { ...readStatus(from)!, reusedFrom: path.relative(outDir, from) };
+  writeJsonAtomic(path.join(dir, STATUS_FILE), status);
+  return status;
 }
 
 function tail(file: string, lines = 8): string {
@@ -233,6 +273,13 @@ async function runPlanned(options: RunExperimentOptions, experimentDir: string, 
     fs.mkdirSync(dir, { recursive: true });
     writeJsonAtomic(path.join(dir, VARIANT_CONFIG_FILE), config);
     fs.rmSync(path.join(dir, STATUS_FILE), { force: true }); // a failed attempt's; this one decides
+    const reusable = plan[index]!.reuseFrom;
+    if (reusable) {
+      const status = reuseVariant(reusable, config, path.resolve(options.outDir));
+      results[index] = { name: config.variant, status, skipped: false };
+      emit({ type: 'variant-end', name: config.variant, index, count, status });
+      return;
+    }
     let pid = 0;
     const status = await runChild(worker, dir, (message) => {
       if (message.type === 'progress') emit({ type: 'progress', name: config.variant, index, count, step: message.step, steps: message.steps, loss: message.loss, tokensPerSecond: message.tokensPerSecond });

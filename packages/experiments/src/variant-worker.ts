@@ -37,6 +37,8 @@ export interface VariantStatus {
   divergedAt?: number;
   reason?: string;
   error?: string;
+  /** Copied from this finished variant (relative to the runs folder), which had the same config. */
+  reusedFrom?: string;
 }
 
 /** Messages from a worker to the runner. */

@@ -155,6 +155,17 @@ describe('cs336 experiment on a tiny spec', () => {
     expect(['lr-3e-3', 'lr-3e-2', 'lr-30'].map((n) => fs.statSync(path.join(variantDir(n), 'metrics.jsonl')).mtimeMs)).toEqual(before);
   });
 
+  it('copies a variant whose config equals a finished one elsewhere under the runs folder instead of training it', async () => {
+    const other = tinySpec('other', { same: { maxLearningRate: 3e-3 }, different: { maxLearningRate: 3e-3, seed: 2 } }, { steps: 24, evalEvery: 4, checkpointEvery: 8 });
+    const started: string[] = [];
+    const result = await runExperiment({ spec: other, scale: 'tiny', dataDir: data, outDir: path.join(dir, 'runs'), threads: 1, worker: testWorker(), onEvent: (e) => { if (e.type === 'variant-start') started.push(e.name); } });
+    expect(started).toEqual(['different']);
+    expect(result.variants[0]!.status).toMatchObject({ state: 'done', reusedFrom: path.join('sweep', 'lr-3e-3') });
+    const read = (root: string) => fs.readFileSync(path.join(root, 'metrics.jsonl'), 'utf8');
+    expect(read(path.join(dir, 'runs', 'other', 'same'))).toBe(read(variantDir('lr-3e-3')));
+    expect(read(path.join(dir, 'runs', 'other', 'different'))).not.toBe(read(variantDir('lr-3e-3')));
+  });
+
   it('refuses a second runner on the same folder and a changed config, naming the field', async () => {
     const lock = path.join(dir, 'runs', 'sweep', 'runner.lock');
     fs.writeFileSync(lock, String(process.ppid)); // a live process that is not this one

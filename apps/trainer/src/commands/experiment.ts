@@ -14,7 +14,7 @@ import { UsageError } from '../command.js';
 import { integerFlag } from '../flags.js';
 import { createProgressBar, formatDuration, type ProgressBar } from '../progress.js';
 
-const RUN_USAGE = `cs336 experiment run SPEC|NAME [--scale tiny|cpu|handout] [--data DIR] [--device cpu|cuda] [--jobs N] [--threads N] [--out DIR] [--dry-run]
+const RUN_USAGE = `cs336 experiment run SPEC|NAME [--scale tiny|cpu|handout] [--data DIR] [--device cpu|cuda] [--jobs N] [--threads N] [--out DIR] [--dry-run] [--no-reuse]
 
   SPEC|NAME      a spec file, or a shipped spec: ${listExperimentSpecs().join(', ')}
   --scale S      tiny (seconds, for CI), cpu (minutes on 2 cores; the default) or handout (the handout's model and tokens, for a GPU)
@@ -22,6 +22,7 @@ const RUN_USAGE = `cs336 experiment run SPEC|NAME [--scale tiny|cpu|handout] [--
   --jobs N       variants at once, each in its own process (default 1); --threads N per process (default: cores / jobs)
   --out DIR      variants go to DIR/<experiment>/<variant>/ (default runs)
   --dry-run      check the spec and every variant, print the plan, train nothing
+  --no-reuse     train every variant, even one whose config equals a finished run's under --out (copied by default)
   Finished variants are skipped; interrupted ones resume from their checkpoint. The report is written at the end.`;
 
 const REPORT_USAGE = `cs336 experiment report DIR [--no-samples]
@@ -49,6 +50,7 @@ function sweepProgress(): (event: RunnerEvent) => void {
       case 'plan': {
         for (const v of event.variants) {
           if (v.skip) console.error(`  ${v.name}: finished earlier (skipped)`);
+          else if (v.reuseFrom) console.error(`  ${v.name}: same config as the finished ${v.reuseFrom}: copied, not trained`);
           else total.steps += v.steps - v.startStep;
         }
         if (total.steps > 0) bar = createProgressBar({ label: 'experiment', total: total.steps, unit: 'steps' });
@@ -75,7 +77,7 @@ function sweepProgress(): (event: RunnerEvent) => void {
       case 'variant-end': {
         started.delete(event.name);
         const s = event.status;
-        const detail = s.state === 'diverged' ? ` at step ${s.divergedAt}: ${s.reason}` : s.state === 'failed' ? `: ${s.error}` : ` (${s.step} steps)`;
+        const detail = (s.state === 'diverged' ? ` at step ${s.divergedAt}: ${s.reason}` : s.state === 'failed' ? `: ${s.error}` : ` (${s.step} steps)`) + (s.reusedFrom ? ` (copied from ${s.reusedFrom})` : '');
         process.stderr.write(`\n[${event.index + 1}/${event.count}] ${event.name}: ${s.state}${detail}\n`);
         break;
       }
@@ -88,7 +90,7 @@ function sweepProgress(): (event: RunnerEvent) => void {
 async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     scale: { type: 'string' }, data: { type: 'string' }, device: { type: 'string' }, jobs: { type: 'string' },
-    threads: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' },
+    threads: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-reuse': { type: 'boolean' },
   }, RUN_USAGE);
   if (positionals.length !== 1) throw new UsageError(`give one experiment spec (a file or a name)\nusage: ${RUN_USAGE}`);
   const scale = String(values.scale ?? 'cpu') as ScaleName;
@@ -101,7 +103,7 @@ async function runCommand(argv: string[]): Promise<number> {
   try {
     const { spec } = loadExperimentSpec(positionals[0]!);
     options = {
-      spec, scale, outDir: path.resolve(String(values.out ?? 'runs')), device, jobs,
+      spec, scale, outDir: path.resolve(String(values.out ?? 'runs')), device, jobs, reuse: values['no-reuse'] !== true,
       ...(values.data !== undefined ? { dataDir: path.resolve(String(values.data)) } : {}),
       ...(threads !== undefined ? { threads } : {}),
     };
@@ -111,7 +113,8 @@ async function runCommand(argv: string[]): Promise<number> {
     for (const [i, v] of variants.entries()) {
       const p = plan[i]!;
       const T = v.train.contextLength || v.model.contextLength;
-      console.error(`  [${i + 1}/${plan.length}] ${v.name}: ${Object.entries(v.differs).map(([k, x]) => `${k}=${x}`).join(', ') || '(base)'}; ${v.train.steps} steps × B ${v.train.batchSize} × T ${T}${p.skip ? ' — finished, skipped' : p.startStep > 0 ? ` — resumes at step ${p.startStep}` : ''}`);
+      const note = p.skip ? ' — finished, skipped' : p.reuseFrom ? ` — copies ${p.reuseFrom}` : p.startStep > 0 ? ` — resumes at step ${p.startStep}` : '';
+      console.error(`  [${i + 1}/${plan.length}] ${v.name}: ${Object.entries(v.differs).map(([k, x]) => `${k}=${x}`).join(', ') || '(base)'}; ${v.train.steps} steps × B ${v.train.batchSize} × T ${T}${note}`);
     }
   } catch (error) {
     throw new UsageError((error as Error).message);
