@@ -12,6 +12,12 @@ import type { MetricsRecord } from './metrics.js';
 export const TRAIN_COLOR = '#1f77b4';
 export const VALIDATION_COLOR = '#ff7f0e';
 const PANEL = { width: 480, height: 360, left: 64, right: 16, top: 36, bottom: 48 };
+/** Beyond two series the legend goes to the right of the plot (it would cover lines inside), widening the panel. */
+const LEGEND_OUTSIDE = { minSeries: 3, width: 170 };
+
+function panelWidth(spec: PlotPanel): number {
+  return PANEL.width + (spec.series.length >= LEGEND_OUTSIDE.minSeries ? LEGEND_OUTSIDE.width : 0);
+}
 
 /** One line of a panel. */
 export interface PlotSeries {
@@ -82,7 +88,7 @@ function panel(offsetX: number, spec: PlotPanel): string {
   const sy = (y: number) => PANEL.top + (1 - (ty(y) - y0) / (y1 - y0)) * plotH;
   const f = (n: number) => n.toFixed(2);
   const parts: string[] = [];
-  parts.push(`<text x="${f(offsetX + PANEL.width / 2)}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
+  parts.push(`<text x="${f(offsetX + PANEL.left + plotW / 2)}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
   parts.push(`<rect x="${f(offsetX + PANEL.left)}" y="${PANEL.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#444"/>`);
   const xTicks = logX ? (all.length ? logTicks(10 ** xMin, 10 ** xMax).filter((t) => tx(t) >= xMin && tx(t) <= xMax) : []) : niceTicks(xMin, xMax);
   for (const t of xTicks) {
@@ -96,7 +102,7 @@ function panel(offsetX: number, spec: PlotPanel): string {
   }
   parts.push(`<text x="${f(offsetX + PANEL.left + plotW / 2)}" y="${PANEL.height - 10}" text-anchor="middle" font-size="12">${escapeXml(xLabel)}</text>`);
   parts.push(`<text transform="translate(${f(offsetX + 14)} ${f(PANEL.top + plotH / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(spec.yLabel ?? 'loss')}</text>`);
-  const legendX = offsetX + PANEL.left + plotW - 130;
+  const legendX = panelWidth(spec) > PANEL.width ? offsetX + PANEL.left + plotW + 12 : offsetX + PANEL.left + plotW - 130;
   series.forEach((s, i) => {
     const points = s.points.filter(usable);
     const label = escapeXml(s.label);
@@ -119,13 +125,14 @@ function panel(offsetX: number, spec: PlotPanel): string {
   return parts.join('\n');
 }
 
-/** Panels side by side in one SVG, each PANEL.width wide. */
+/** Panels side by side in one SVG, each PANEL.width wide (plus the legend's width when it is outside). */
 export function renderPanelsSvg(panels: readonly PlotPanel[]): string {
-  const width = PANEL.width * panels.length;
+  const offsets = panels.map((_, i) => panels.slice(0, i).reduce((x, p) => x + panelWidth(p), 0));
+  const width = panels.reduce((x, p) => x + panelWidth(p), 0);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${PANEL.height}" viewBox="0 0 ${width} ${PANEL.height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    ...panels.map((p, i) => panel(i * PANEL.width, p)),
+    ...panels.map((p, i) => panel(offsets[i]!, p)),
     '</svg>',
   ].join('\n');
 }
