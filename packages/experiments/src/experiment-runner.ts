@@ -207,7 +207,10 @@ function runChild(worker: WorkerCommand, dir: string, onMessage: (message: Worke
       if (message.type === 'status') status = message.status;
       onMessage(message);
     });
+    let finished = false;
     const finish = (why: string) => {
+      if (finished) return; // 'error' and 'exit' can both fire
+      finished = true;
       fs.closeSync(log);
       status ??= readStatus(dir);
       if (!status || status.state === 'failed') {

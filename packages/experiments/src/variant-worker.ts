@@ -87,6 +87,8 @@ export async function runVariant(variantDir: string, hooks: WorkerHooks = {}): P
     try {
       const result = await train({ model: config.model, train: config.train, resume: true }, {
         signal: controller.signal,
+        // Ctrl-C in the terminal reaches every child: save a checkpoint, so a re-run resumes from here.
+        handleSignals: true,
         log: (line) => process.stderr.write(`${line}\n`),
         onStart: (info) => {
           // Resuming: replay the kept steps through the detector so its state is as if never stopped.
@@ -107,6 +109,7 @@ export async function runVariant(variantDir: string, hooks: WorkerHooks = {}): P
         onCheckpoint: (_file, at) => send({ type: 'checkpoint', step: at }),
       });
       step = result.step;
+      if (result.interrupted && !verdict) throw new Error(`interrupted at step ${step} of ${steps} (checkpoint saved); run the experiment again to resume`);
     } catch (error) {
       if (!(error instanceof NonFiniteLossError)) throw error;
       verdict = { step: error.step, reason: error.message.split(';')[0]! };

@@ -204,4 +204,25 @@ describe('cs336 experiment on a tiny spec', () => {
     expect(losses(killed)).toEqual(losses(reference));
     expect(losses(killed)).toHaveLength(40);
   });
+
+  it('SIGTERM (or Ctrl-C) stops a variant with a checkpoint and records it as interrupted, not done', async () => {
+    const out = path.join(dir, 'terminated');
+    let sent = false;
+    const result = await runExperiment({
+      spec: LONG, scale: 'tiny', dataDir: data, outDir: out, threads: 1, worker: testWorker({ STEP_DELAY_MS: '40' }),
+      onEvent: (e) => {
+        if (e.type === 'checkpoint' && !sent) {
+          sent = true;
+          process.kill(e.pid, 'SIGTERM');
+        }
+      },
+    });
+    const status = result.variants[0]!.status;
+    expect(status.state).toBe('failed');
+    expect(status.error).toMatch(/interrupted at step \d+ of 40 \(checkpoint saved\)/);
+    const stopped = Number(/interrupted at step (\d+)/.exec(status.error!)![1]);
+    expect(stopped).toBeLessThan(40);
+    expect(readMetrics(path.join(out, 'long', 'only', 'metrics.jsonl')).at(-1)!.step).toBe(stopped);
+  });
 });
+
