@@ -154,11 +154,17 @@ export function reportPlots(record: ExperimentRecord, variants: readonly Variant
   const withNote = (panel: PlotPanel): PlotPanel => ({ ...panel, ...(note ? { note } : {}), ...(logY ? { logY, yLabel: 'loss (log scale)' } : {}) });
   const validation = (v: VariantSummary) => v.records.filter((r) => r.valLoss !== undefined);
   const lossName = record.kind === 'sgd-toy' ? 'loss after the step' : 'validation loss';
+  // When variants see different tokens per step (the batch-size sweep), steps do not compare: add loss vs tokens.
+  const tokensPerStep = new Set(variants.flatMap((v) => (v.records[0] ? [v.records[0].tokensSeen / v.records[0].step] : [])));
+  const byTokens = tokensPerStep.size > 1
+    ? [withNote({ title: `${lossName} vs tokens seen`, xLabel: 'tokens (millions)', series: seriesFor(variants, (v) => validation(v).map((r) => [r.tokensSeen / 1e6, r.valLoss!]), true) })]
+    : [];
   const plots = [
     {
       name: 'validation-loss',
       svg: renderPanelsSvg([
         withNote({ title: `${lossName} vs step`, xLabel: 'step', series: seriesFor(variants, (v) => validation(v).map((r) => [r.step, r.valLoss!]), true) }),
+        ...byTokens,
         withNote({ title: `${lossName} vs wall time`, xLabel: 'wall time (s)', series: seriesFor(variants, (v) => validation(v).map((r) => [r.wallTime, r.valLoss!]), true) }),
       ]),
     },
