@@ -12,13 +12,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { UsageError, asUsageError } from '../command.js';
 import { prepareDefaultCorpus, type CorpusFiles } from '../default-corpus.js';
 import { bpeTrainCommand } from './bpe-train.js';
 import { generateCommand } from './generate.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
-import { integerFlag } from '../flags.js';
+import { deviceFlag, integerFlag } from '../flags.js';
+import { checkOutputDirectory } from '../preflight.js';
+import { resolveTrainBpeConfig } from '@cs336/bpe';
 
 const USAGE = `cs336 pipeline [--data DIR] [--out DIR] [--vocab-size N] [--steps N] [--device cpu|cuda] [--prompt TEXT] [--fresh]
 
@@ -26,6 +28,8 @@ const USAGE = `cs336 pipeline [--data DIR] [--out DIR] [--vocab-size N] [--steps
   --out DIR         where everything goes (default runs/pipeline)
   --vocab-size N    BPE vocabulary size, special token included (default 4096)
   --steps N         optimizer steps of the small LM (default 1500: about two minutes on 2 CPU cores)
+  --device D        cpu (default) or cuda, for training and sampling
+  --prompt TEXT     what the sample at the end continues (default: the opening of a State of the Union address)
   --fresh           redo every stage even when its outputs exist
   Model and training defaults are small on purpose; for real runs use \`cs336 train --config\`.`;
 
@@ -54,6 +58,7 @@ export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'the main job: corpus → BPE → tokenize → train a small LM → sample text',
   usage: USAGE,
+  flags: ['data', 'out', 'vocab-size', 'steps', 'device', 'prompt', 'fresh'],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {
@@ -66,18 +71,21 @@ export const pipelineCommand: Command = {
         strict: true,
       }).values;
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+      throw new UsageError((error as Error).message);
     }
     const out = path.resolve(String(values.out ?? 'runs/pipeline'));
     const vocabSize = integerFlag('vocab-size', values['vocab-size'] as string | undefined, 1) ?? 4096;
     const steps = integerFlag('steps', values.steps as string | undefined, 1) ?? 1500;
-    const device = String(values.device ?? 'cpu');
-    if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda; got "${device}"`);
+    const device = deviceFlag(values.device as string | undefined);
     const fresh = values.fresh === true;
+    // Flags, the data folder and the output folder are checked before any stage runs.
+    asUsageError(() => resolveTrainBpeConfig({ vocabSize, specialTokens: ['<|endoftext|>'] }));
+    const dataFiles = values.data ? corpusFrom(path.resolve(String(values.data))) : undefined;
+    checkOutputDirectory('out', out);
     const started = performance.now();
 
     stage(1, 'corpus', values.data ? String(values.data) : 'embedded default');
-    const corpus = values.data ? corpusFrom(path.resolve(String(values.data))) : prepareDefaultCorpus(path.join(out, 'corpus'));
+    const corpus = dataFiles ?? prepareDefaultCorpus(path.join(out, 'corpus'));
     console.error(corpus.description);
 
     const tokenizerDir = path.join(out, 'tokenizer');
