@@ -79,7 +79,7 @@ describe('checked before work', () => {
   });
 
   (process.platform === 'linux' ? it : it.skip)('bpe train --out inside /proc is an error, not an endless mkdir', async () => {
-    const run = await cs336(['bpe', 'train', '--input', corpus, '--vocab-size', '300', '--out', '/proc/cs336-no-such/tok', '--workers', '0']);
+    const run = await cs336(['bpe', 'train', '--input', corpus, '--vocab-size', '300', '--out', '/proc/cs336-no-such/tok', '--workers', '0'], { timeoutMs: 15_000 });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/cannot create directories in "\/proc"/);
   }, 20_000);

@@ -15,6 +15,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Close our end of stdout after its first bytes arrive, as `| head -c N` does. */
   closeStdoutAfterFirstData?: boolean;
+  /** Kill the child after this long (default 60 s), so a hang fails the test instead of outliving it. */
+  timeoutMs?: number;
 }
 
 export function cs336(args: string[], options: CliOptions = {}): Promise<CliRun> {
@@ -33,5 +35,9 @@ export function cs336(args: string[], options: CliOptions = {}): Promise<CliRun>
     if (options.closeStdoutAfterFirstData) child.stdout!.destroy();
   });
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  return new Promise((resolve) => child.on('close', (code) => {
+    clearTimeout(timer);
+    resolve({ code, stdout, stderr });
+  }));
 }
