@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveTrainBpeConfig } from '@cs336/bpe';
 import type { Command } from '../command.js';
 import { UsageError, asUsageError } from '../command.js';
 import { prepareDefaultCorpus, type CorpusFiles } from '../default-corpus.js';
@@ -20,7 +21,6 @@ import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 import { deviceFlag, integerFlag } from '../flags.js';
 import { checkOutputDirectory } from '../preflight.js';
-import { resolveTrainBpeConfig } from '@cs336/bpe';
 
 const USAGE = `cs336 pipeline [--data DIR] [--out DIR] [--vocab-size N] [--steps N] [--device cpu|cuda] [--prompt TEXT] [--fresh]
 
@@ -43,6 +43,13 @@ function stage(number: number, name: string, detail: string): void {
 async function runStage(command: Command, argv: string[]): Promise<void> {
   const code = await command.run(argv);
   if (code !== 0) throw new Error(`stage "${command.name}" failed (exit ${code}); rerun it alone with: cs336 ${command.name} ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+}
+
+/** Temp file + rename, so a crash never leaves a half-written stamp or config behind. */
+function writeFileAtomic(file: string, text: string): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(temporary, text);
+  fs.renameSync(temporary, file);
 }
 
 function corpusFrom(dataDir: string): CorpusFiles {
@@ -96,7 +103,7 @@ export const pipelineCommand: Command = {
       console.error(`reusing ${tokenizerDir} (same corpus and vocab size; --fresh to retrain)`);
     } else {
       await runStage(bpeTrainCommand, ['--input', corpus.train, '--vocab-size', String(vocabSize), '--special-token', '<|endoftext|>', '--out', tokenizerDir]);
-      fs.writeFileSync(stamp, wanted);
+      writeFileAtomic(stamp, wanted);
     }
 
     stage(3, 'tokenize', 'train.txt and valid.txt → uint16 token files');
@@ -123,7 +130,7 @@ export const pipelineCommand: Command = {
     };
     fs.mkdirSync(runDir, { recursive: true });
     const configFile = path.join(out, 'train-config.json');
-    fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
+    writeFileAtomic(configFile, JSON.stringify(config, null, 2) + '\n');
     if (fresh) fs.rmSync(path.join(runDir, 'checkpoint.safetensors'), { force: true });
     await runStage(trainCommand, ['--config', configFile, ...(fresh ? [] : ['--resume'])]);
 
