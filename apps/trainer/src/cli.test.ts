@@ -78,10 +78,17 @@ describe('checked before work', () => {
     expect(run.stderr).not.toMatch(/pre-tokenize|merge/); // no progress: training never started
   });
 
-  (process.platform === 'linux' ? it : it.skip)('bpe train --out inside /proc is an error, not an endless mkdir', async () => {
-    const run = await cs336(['bpe', 'train', '--input', corpus, '--vocab-size', '300', '--out', '/proc/cs336-no-such/tok', '--workers', '0'], { timeoutMs: 15_000 });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/cannot create directories in "\/proc"/);
+  (process.platform === 'linux' ? it : it.skip)('an output inside /proc is an error before work, not an endless mkdir (bpe train, tokenize, train, pipeline)', async () => {
+    const proc = '/proc/cs336-no-such';
+    const runs = await Promise.all([
+      cs336(['bpe', 'train', '--input', corpus, '--vocab-size', '300', '--out', `${proc}/tok`, '--workers', '0'], { timeoutMs: 15_000 }),
+      cs336(['tokenize', '--tokenizer', tokenizer, '--input', corpus, '--out', `${proc}/tokens.bin`], { timeoutMs: 15_000 }),
+      cs336(['train', '--train-data', corpus, '--run-dir', `${proc}/run`], { timeoutMs: 15_000 }),
+      cs336(['pipeline', '--out', `${proc}/pipeline`], { timeoutMs: 15_000 }),
+    ]);
+    for (const [i, run] of runs.entries()) {
+      expect({ i, code: run.code, proc: /in "\/proc"/.test(run.stderr) }).toEqual({ i, code: 2, proc: true });
+    }
   }, 20_000);
 
   it('tokenize refuses an --out that is a directory before encoding', async () => {
