@@ -1,7 +1,8 @@
 /**
  * Writing a set of files that belong together (vocab.json + merges.txt + tokenizer.json) so that a
  * failure part way never leaves a mixed set: every file is first written complete (and fsynced) in
- * a staging directory beside the target, on the same file system, and only then moved into place.
+ * a staging directory on the same file system (inside the target when it exists, else beside it),
+ * and only then moved into place.
  *
  * What readers of `dir` can see:
  * - `dir` did not exist: one rename(2) of the staging directory, so there is no set or the whole
@@ -35,7 +36,8 @@ export async function writeFileSet(dir: string, files: readonly (readonly [name:
   }
   await makeDirectories(path.dirname(target));
 
-  const staging = await mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.tmp-`));
+  // Staged inside `dir` when it exists (it is writable even where its parent may not be), else beside it.
+  const staging = await mkdtemp(existing ? path.join(target, '.file-set.tmp-') : path.join(path.dirname(target), `.${path.basename(target)}.tmp-`));
   try {
     for (const [name, data] of files) {
       options.beforeWrite?.(name);

@@ -2,7 +2,7 @@
  * `cs336 bpe train`: learn a byte-level BPE vocabulary from a text file and save it as GPT-2
  * vocab.json + merges.txt and a Hugging Face tokenizer.json. Flags, the input and the output
  * directory are all checked before training starts; the three files are written as one set
- * (writeTokenizerFiles: staged beside --out, then moved in), so a failure never leaves a mixed set.
+ * (writeTokenizerFiles: staged on the same file system, then moved in), so a failure never leaves a mixed set.
  */
 import fs from 'node:fs';
 import path from 'node:path';
