@@ -64,6 +64,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
+// Progress and notes on stderr are best effort: a closed stderr must not stop (or crash) the work.
+process.stderr.on('error', () => {});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => { console.error(error); process.exitCode = 1; },

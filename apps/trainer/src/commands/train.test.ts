@@ -82,7 +82,7 @@ describe('cs336 train / generate', () => {
     expect(resumed.stdout).toMatch(/^done: step 40, train loss [\d.]+, validation loss [\d.]+; checkpoint /);
   });
 
-  it('exits 2 on a bad flag and 1 on unusable input, naming the problem', async () => {
+  it('exits 2 on a bad flag and on an out-of-range value, naming the problem', async () => {
     const bad = await cs336(['train', '--config', config, '--lrr', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option --lrr/);
@@ -108,13 +108,19 @@ describe('cs336 train / generate', () => {
     expect(otherTokenizer.stderr).toMatch(/is not the one the model's training data was tokenized with/);
   });
 
-  it('generate rejects sampling options before printing, exits quietly when stdout closes, and names --device cpu', async () => {
+  it('generate rejects sampling options before printing, exits quietly when stdout closes, names --device cpu, cuts long prompts', async () => {
     const base = ['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', 'the cat'];
-    const [topP, piped, cuda] = await Promise.all([
+    const long = 'the cat sat on the mat. '.repeat(6);
+    const [topP, piped, cuda, longPrompt] = await Promise.all([
       builtCli([...base, '--top-p', '0']),
       builtCli([...base, '--max-new-tokens', '100000', '--temperature', '2'], { closeStdoutAfterFirstData: true }),
       builtCli([...base, '--device', 'cuda']),
+      builtCli(['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', long, '--max-new-tokens', '3']),
     ]);
+    // The model's context is 16 tokens: a longer prompt is cut to its last 16 (said on stderr), yet printed whole.
+    expect(longPrompt.code).toBe(0);
+    expect(longPrompt.stderr).toMatch(/note: the prompt is \d+ tokens; the model sees only its last 16/);
+    expect(longPrompt.stdout.startsWith(long)).toBe(true);
     expect(topP.code).toBe(2);
     expect(topP.stdout).toBe('');
     expect(topP.stderr).toMatch(/--top-p must be in \(0, 1\]/);
