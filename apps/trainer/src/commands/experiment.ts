@@ -1,6 +1,6 @@
 /**
  * cs336 experiment run | report | list: the assignment's sweeps and ablations from the specs that ship
- * with @cs336/experiments. The library plans, runs and reports; this file parses flags and draws the
+ * with @cs336/experiments (three entries in the command table). The library plans, runs and reports; this file parses flags and draws the
  * one progress view of the whole sweep (variant i of n, its step, loss and ETA; the overall ETA).
  */
 import path from 'node:path';
@@ -19,7 +19,9 @@ const RUN_USAGE = `cs336 experiment run SPEC|NAME [--scale tiny|cpu|handout] [--
   SPEC|NAME      a spec file, or a shipped spec: ${listExperimentSpecs().join(', ')}
   --scale S      tiny (seconds, for CI), cpu (minutes on 2 cores; the default) or handout (the handout's model and tokens, for a GPU)
   --data DIR     train.bin and valid.bin from \`cs336 tokenize\` (with their .json sidecars), and tokenizer/ for the samples
-  --jobs N       variants at once, each in its own process (default 1); --threads N per process (default: cores / jobs)
+  --device D     cpu (default) or cuda, for every variant
+  --jobs N       variants at once, each in its own process (default 1)
+  --threads N    ONNX Runtime threads per process (default: the cores divided by --jobs); fixed, resumes are bit-exact
   --out DIR      variants go to DIR/<experiment>/<variant>/ (default runs)
   --dry-run      check the spec and every variant, print the plan, train nothing
   --no-reuse     train every variant, even one whose config equals a finished run's under --out (copied by default)
@@ -137,21 +139,33 @@ async function reportCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const experimentCommand: Command = {
-  name: 'experiment',
-  summary: 'run an experiment spec (sweeps, ablations) and report it: experiment run | report | list',
-  usage: `${RUN_USAGE}\n\n${REPORT_USAGE}\n\ncs336 experiment list`,
+export const experimentRunCommand: Command = {
+  name: 'experiment run',
+  summary: 'run every variant of an experiment spec (skip finished, resume interrupted, stop diverged), then report',
+  usage: RUN_USAGE,
+  flags: ['scale', 'data', 'device', 'jobs', 'threads', 'out', 'dry-run', 'no-reuse'],
+  run: runCommand,
+};
+
+export const experimentReportCommand: Command = {
+  name: 'experiment report',
+  summary: "redraw an experiment's plots, report.md and report.html",
+  usage: REPORT_USAGE,
+  flags: ['no-samples'],
+  run: reportCommand,
+};
+
+export const experimentListCommand: Command = {
+  name: 'experiment list',
+  summary: 'the experiment specs that ship with @cs336/experiments',
+  usage: 'cs336 experiment list',
+  flags: [],
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === 'run') return runCommand(rest);
-    if (sub === 'report') return reportCommand(rest);
-    if (sub === 'list') {
-      for (const name of listExperimentSpecs()) {
-        const { spec } = loadExperimentSpec(name);
-        console.log(`${name.padEnd(16)} ${spec.description}`);
-      }
-      return 0;
+    if (argv.length > 0) throw new UsageError(`cs336 experiment list takes no arguments, got ${JSON.stringify(argv.join(' '))}`);
+    for (const name of listExperimentSpecs()) {
+      const { spec } = loadExperimentSpec(name);
+      console.log(`${name.padEnd(16)} ${spec.description}`);
     }
-    throw new UsageError(`unknown subcommand ${JSON.stringify(sub ?? '')}; use run, report or list\nusage: ${this.usage}`);
+    return 0;
   },
 };
