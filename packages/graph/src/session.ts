@@ -14,7 +14,7 @@ import { checkConfigFields, type ConfigFieldType } from './config-fields.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { DType, Dim, HostTensor, TypedArray } from './value.js';
 import { DTYPES, ONNX_ELEMENT_TYPE, elementCount, formatShape } from './value.js';
-import { decodeModel, type GraphProto } from './onnx-proto.js';
+import { decodeModel } from './onnx-proto.js';
 
 export type Device = 'cpu' | 'cuda';
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -193,13 +193,14 @@ export class Session {
 
 const ONNX_DOUBLE = ONNX_ELEMENT_TYPE.float64;
 
-/** True when any input, output, initializer, value info or Cast of the graph (or of its subgraphs) is float64. */
+/**
+ * True when a graph input or output is float64: what marks a float64 model here. Float64 hidden
+ * behind float32 inputs and outputs does not count (the training graph's AdamW computes its bias
+ * corrections as float64 scalars, and its float32 MatMuls should keep the fusion).
+ */
 export function modelUsesFloat64(bytes: Uint8Array): boolean {
-  const visit = (graph: GraphProto): boolean =>
-    [...graph.input, ...graph.output, ...(graph.valueInfo ?? [])].some((v) => v.type?.tensorType?.elemType === ONNX_DOUBLE) ||
-    graph.initializer.some((t) => t.dataType === ONNX_DOUBLE) ||
-    graph.node.some((node) => node.attribute.some((a) => (node.opType === 'Cast' && a.name === 'to' && a.i === ONNX_DOUBLE) || (a.g !== undefined && visit(a.g))));
-  return visit(decodeModel(bytes).graph);
+  const { graph } = decodeModel(bytes);
+  return [...graph.input, ...graph.output].some((v) => v.type?.tensorType?.elemType === ONNX_DOUBLE);
 }
 
 function checkFeed(signature: InputSignature, tensor: HostTensor): void {
