@@ -4,11 +4,11 @@ export { TokenFile, getBatch, sampleWindows, sequentialBatchCount, sequentialWin
 export type { Batch, TokenDType, TokenFileOptions, TokenFileSidecar } from './token-file.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 export type { Safetensors, Tensor, TensorData, TensorDType } from './safetensors.js';
-export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from './checkpoint.js';
 export type { CheckpointFs, CheckpointMetadata, CheckpointState, LoadCheckpointOptions, SaveCheckpointOptions } from './checkpoint.js';
 export { canonicalJson, configHash } from './config-hash.js';
-export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveRunConfig, resolveTrainConfig } from './train-config.js';
-export type { ConfigOverride, ResolvedRunConfig, RunConfigFile, TrainConfig } from './train-config.js';
+export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveTrainConfig } from './train-config.js';
+export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
 export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
 export { renderLossCurveSvg, writeLossCurve } from './loss-curve.js';
@@ -23,5 +23,9 @@ export {
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
 export type { StepsResult, TrainingState } from './training-session.js';
-export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, train } from './train.js';
+export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, resolveTrainRunConfig, train } from './train.js';
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';
+export { RunStateError, checkSameData, dataIdentity, describeIdentity, identityDifferences, savedIdentity } from './run-identity.js';
+export type { DataIdentity } from './run-identity.js';
+export { HANDOUT_TOKEN_BUDGET, TRAINING_PRESETS, presetSteps, trainingPreset } from './presets.js';
+export type { TrainingPreset } from './presets.js';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../command.js';
 import { parseTrainArgs } from './train.js';
+import { cs336 as builtCli } from '../../test/cli-run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(here, '../cli.ts');
@@ -35,7 +36,9 @@ function cs336(args: string[], interrupt?: { when: RegExp; signal: NodeJS.Signal
 describe('parseTrainArgs', () => {
   it('pairs --field value overrides and keeps --config and --resume apart', () => {
     expect(parseTrainArgs(['--config', 'c.json', '--lr', '1e-3', '--resume', '--steps=20', '--model.dModel', '64']))
-      .toEqual({ config: 'c.json', resume: true, overrides: { lr: '1e-3', steps: '20', 'model.dModel': '64' } });
+      .toEqual({ config: 'c.json', resume: true, fresh: false, overrides: { lr: '1e-3', steps: '20', 'model.dModel': '64' } });
+    expect(parseTrainArgs(['--fresh']).fresh).toBe(true);
+    expect(() => parseTrainArgs(['--fresh', '--resume'])).toThrow(/exclude each other/);
   });
   it('rejects stray arguments and flags without a value', () => {
     expect(() => parseTrainArgs(['stray'])).toThrow(UsageError);
@@ -81,7 +84,7 @@ describe('cs336 train / generate', () => {
     expect(resumed.stdout).toMatch(/^done: step 40, train loss [\d.]+, validation loss [\d.]+; checkpoint /);
   });
 
-  it('exits 2 on a bad flag and 1 on unusable input, naming the problem', async () => {
+  it('exits 2 on a bad flag and on an out-of-range value, naming the problem', async () => {
     const bad = await cs336(['train', '--config', config, '--lrr', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option --lrr/);
@@ -93,8 +96,7 @@ describe('cs336 train / generate', () => {
     const misspelt = await cs336(['train', '--config', typo]);
     expect(misspelt.code).toBe(2);
     expect(misspelt.stderr).toContain('"model": unknown field "dmodel"; did you mean "dModel"?');
-    // Out of range is a usage error too, found before any artifact is built.
-    expect(long.code).toBe(2);
+    expect(long.code).toBe(2); // out of range: a usage error, caught before any work
     expect(long.stderr).toMatch(/contextLength 17 is longer than the model's contextLength 16/);
     // A uint32 token file without its sidecar: before, it was read as uint16 and trained on garbage.
     const ids16 = new Uint16Array(Uint8Array.from(fs.readFileSync(path.join(dir, 'tokens.bin'))).buffer);
@@ -130,5 +132,55 @@ describe('cs336 train / generate', () => {
     expect(missing.stderr).toMatch(/no checkpoint at .*nope/);
     expect(otherTokenizer.code).toBe(2);
     expect(otherTokenizer.stderr).toMatch(/is not the one the model's training data was tokenized with/);
+  });
+
+  it('generate rejects sampling options before printing, exits quietly when stdout closes, names --device cpu, cuts long prompts', async () => {
+    const base = ['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', 'the cat'];
+    const long = 'the cat sat on the mat. '.repeat(6);
+    const [topP, piped, cuda, longPrompt] = await Promise.all([
+      builtCli([...base, '--top-p', '0']),
+      builtCli([...base, '--max-new-tokens', '100000', '--temperature', '2'], { closeStdoutAfterFirstData: true }),
+      builtCli([...base, '--device', 'cuda']),
+      builtCli(['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', long, '--max-new-tokens', '3']),
+    ]);
+    // The model's context is 16 tokens: a longer prompt is cut to its last 16 (said on stderr), yet printed whole.
+    expect(longPrompt.code).toBe(0);
+    expect(longPrompt.stderr).toMatch(/note: the prompt is \d+ tokens; the model sees only its last 16/);
+    expect(longPrompt.stdout.startsWith(long)).toBe(true);
+    expect(topP.code).toBe(2);
+    expect(topP.stdout).toBe('');
+    expect(topP.stderr).toMatch(/--top-p must be in \(0, 1\]/);
+    expect(piped.stderr).toBe('');
+    expect(piped.code).toBe(0);
+    if (cuda.code !== 0) { // no CUDA provider here (the usual case): the fix named is the CLI's flag
+      expect(cuda.stderr).toMatch(/Or run on the CPU: --device cpu\./);
+      expect(cuda.stderr).not.toMatch(/device: 'cpu'/);
+    }
+  });
+
+  it('refuses a run directory holding a checkpoint, and a resume on data from another tokenizer (exit 2, both identities named)', async () => {
+    const runDir = path.join(dir, 'run');
+    const again = await cs336(['train', '--config', config, '--steps', '4']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`${runDir} already holds a checkpoint (step 40 of 40, trained on tokenizer `);
+    expect(again.stderr).toContain('Pass --resume to continue it, --fresh to replace it, or choose a new --run-dir.');
+
+    const tokens2 = path.join(dir, 'tokens2.bin');
+    expect((await cs336(['tokenize', '--tokenizer', path.join(dir, 'tok2'), '--input', path.join(dir, 'text.txt'), '--out', tokens2, '--workers', '0'])).code).toBe(0);
+    const hashOf = (file: string) => (JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { tokenizerHash: string }).tokenizerHash.slice(0, 12);
+    const other = ['--train-data', tokens2, '--validation-data', tokens2, '--tokenizer', path.join(dir, 'tok2'), '--steps', '44'];
+    const foreign = await cs336(['train', '--config', config, ...other, '--resume']);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain(`${path.join(runDir, 'checkpoint.safetensors')} (step 40) was trained on other data: its tokenizer, train data and validation data do not match this run's.`);
+    expect(foreign.stderr).toContain(`checkpoint: tokenizer ${hashOf(path.join(dir, 'tokens.bin'))}, train data `);
+    expect(foreign.stderr).toContain(`now:        tokenizer ${hashOf(tokens2)}, train data `);
+    expect(foreign.stderr).toMatch(/--fresh/);
+    expect(foreign.stdout).toBe('');
+
+    // --fresh starts over on the new data; the refusals above changed nothing on disk.
+    const fresh = await cs336(['train', '--config', config, ...other, '--steps', '4', '--fresh']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stderr).toContain(`--fresh: removed the checkpoint in ${runDir}; starting over`);
+    expect(fresh.stdout).toMatch(/^done: step 4,/);
   });
 });
