@@ -14,7 +14,7 @@ import { checkConfigFields, type ConfigFieldType } from './config-fields.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { DType, Dim, HostTensor, TypedArray } from './value.js';
 import { DTYPES, ONNX_ELEMENT_TYPE, elementCount, formatShape } from './value.js';
-import { decodeModel, type GraphProto } from './onnx-proto.js';
+import { decodeModel } from './onnx-proto.js';
 
 export type Device = 'cpu' | 'cuda';
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -89,12 +89,23 @@ export function onnxruntimeBinaryDir(): string {
 }
 
 /**
- * Throws a message naming the missing CUDA provider files and the command that installs them, or
+ * CUDA was asked for and cannot be used here. `reason` says why and how to fix it; the message adds
+ * the library's way out (`device: 'cpu'`), which a command line can replace with its own flag.
+ */
+export class CudaUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`${reason} Or use device: 'cpu'.`);
+    this.name = 'CudaUnavailableError';
+  }
+}
+
+/**
+ * Throws a CudaUnavailableError naming the missing CUDA provider files and the command that installs them, or
  * returns when they are present.
  */
 export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()): void {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`device 'cuda' is only wired up for linux-x64 here (this is ${process.platform}-${process.arch}); use device 'cpu'`);
+    throw new CudaUnavailableError(`device 'cuda' is only wired up for linux-x64 here (this is ${process.platform}-${process.arch}).`);
   }
   const missing = CUDA_PROVIDER_FILES.filter((file) => !fs.existsSync(path.join(binaryDir, file)));
   if (missing.length === 0) return;
@@ -103,11 +114,11 @@ export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()):
     `tar xzf *.tgz`,
     `find package -name 'libonnxruntime_providers_*.so' -exec cp {} '${binaryDir}/' \\;`,
   ].join(' && ');
-  throw new Error(
+  throw new CudaUnavailableError(
     `device 'cuda' needs the ONNX Runtime CUDA execution provider, but ${missing.join(' and ')} ` +
       `${missing.length > 1 ? 'are' : 'is'} missing from ${binaryDir} (they must sit next to libonnxruntime.so.1). ` +
       `onnxruntime-node ships the CPU provider only. Fix: ${fix} ` +
-      `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path). Or use device: 'cpu'.`,
+      `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path).`,
   );
 }
 
@@ -193,13 +204,14 @@ export class Session {
 
 const ONNX_DOUBLE = ONNX_ELEMENT_TYPE.float64;
 
-/** True when any input, output, initializer, value info or Cast of the graph (or of its subgraphs) is float64. */
+/**
+ * True when a graph input or output is float64: what marks a float64 model here. Float64 hidden
+ * behind float32 inputs and outputs does not count (the training graph's AdamW computes its bias
+ * corrections as float64 scalars, and its float32 MatMuls should keep the fusion).
+ */
 export function modelUsesFloat64(bytes: Uint8Array): boolean {
-  const visit = (graph: GraphProto): boolean =>
-    [...graph.input, ...graph.output, ...(graph.valueInfo ?? [])].some((v) => v.type?.tensorType?.elemType === ONNX_DOUBLE) ||
-    graph.initializer.some((t) => t.dataType === ONNX_DOUBLE) ||
-    graph.node.some((node) => node.attribute.some((a) => (node.opType === 'Cast' && a.name === 'to' && a.i === ONNX_DOUBLE) || (a.g !== undefined && visit(a.g))));
-  return visit(decodeModel(bytes).graph);
+  const { graph } = decodeModel(bytes);
+  return [...graph.input, ...graph.output].some((v) => v.type?.tensorType?.elemType === ONNX_DOUBLE);
 }
 
 function checkFeed(signature: InputSignature, tensor: HostTensor): void {

@@ -7,11 +7,12 @@ export type { Safetensors, Tensor, TensorData, TensorDType } from './safetensors
 export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from './checkpoint.js';
 export type { CheckpointFs, CheckpointMetadata, CheckpointState, LoadCheckpointOptions, SaveCheckpointOptions } from './checkpoint.js';
 export { canonicalJson, configHash } from './config-hash.js';
-export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveRunConfig, resolveTrainConfig } from './train-config.js';
-export type { ConfigOverride, ResolvedRunConfig, RunConfigFile, TrainConfig } from './train-config.js';
+export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveTrainConfig } from './train-config.js';
+export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
 export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
-export { renderLossCurveSvg, writeLossCurve } from './loss-curve.js';
+export { escapeXml, logTicks, niceTicks, renderLossCurveSvg, renderPanelsSvg, renderPng, writeLossCurve } from './loss-curve.js';
+export type { PlotPanel, PlotSeries } from './loss-curve.js';
 export { DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, resolveGenerateOptions } from './generate.js';
 export type { GenerateOptions, NextTokenModel } from './generate.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
@@ -23,7 +24,7 @@ export {
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
 export type { StepsResult, TrainingState } from './training-session.js';
-export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, train } from './train.js';
+export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, resolveTrainRunConfig, train } from './train.js';
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';
 export { RunStateError, checkSameData, dataIdentity, describeIdentity, identityDifferences, savedIdentity } from './run-identity.js';
 export type { DataIdentity } from './run-identity.js';

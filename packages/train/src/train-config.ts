@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { checkConfigFields, didYouMean, fieldTypesOf, type ConfigFieldType } from '@cs336/graph';
-import { DEFAULT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG_FIELDS, resolveTransformerConfig, type TransformerConfig } from '@cs336/nn';
+import { DEFAULT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG_FIELDS } from '@cs336/nn';
 
 export interface TrainConfig {
   /** Directory for checkpoints, metrics.jsonl, loss curves and the ONNX artifacts. */
@@ -113,24 +113,6 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly
   if (!c.trainData) throw new Error('TrainConfig: trainData is empty; give the token file to train on (e.g. --train-data data/train.bin)');
   if (!c.runDir) throw new Error('TrainConfig: runDir is empty; give a directory for checkpoints and metrics (e.g. --run-dir runs/tiny)');
   return Object.freeze(c);
-}
-
-/** A resolved model + train pair; `contextLength` is T (the train field, or the model's when 0). */
-export interface ResolvedRunConfig {
-  model: Readonly<TransformerConfig>;
-  train: Readonly<TrainConfig>;
-  contextLength: number;
-}
-
-/** Resolves both configs and checks the one rule that spans them (T fits the position embeddings). */
-export function resolveRunConfig(model: Readonly<Record<string, unknown>>, train: Partial<TrainConfig>): ResolvedRunConfig {
-  const resolvedModel = resolveTransformerConfig(model as Partial<TransformerConfig>);
-  const resolvedTrain = resolveTrainConfig(train);
-  const contextLength = resolvedTrain.contextLength || resolvedModel.contextLength;
-  if (contextLength > resolvedModel.contextLength) {
-    throw new Error(`contextLength ${contextLength} is longer than the model's contextLength ${resolvedModel.contextLength} (its position embeddings end there); lower --context-length or raise model.contextLength`);
-  }
-  return { model: resolvedModel, train: resolvedTrain, contextLength };
 }
 
 /** Short flags for the common fields (`--lr 1e-3`, `--steps 200`, `--k 8`). */

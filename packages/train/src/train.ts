@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { initParameters, parameterCount, transformerParameters, type TransformerConfig } from '@cs336/nn';
+import { initParameters, parameterCount, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import { cosineLearningRate } from '@cs336/optim';
 import { buildArtifacts } from './artifacts.js';
 import { checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint, type CheckpointMetadata } from './checkpoint.js';
@@ -21,7 +21,7 @@ import { Random } from './random.js';
 import { RunStateError, checkSameData, dataIdentity, describeIdentity, savedIdentity } from './run-identity.js';
 import type { Tensor } from './safetensors.js';
 import { TokenFile, sampleWindows, sequentialBatchCount, sequentialWindows } from './token-file.js';
-import { resolveRunConfig, type TrainConfig } from './train-config.js';
+import { resolveTrainConfig, type TrainConfig } from './train-config.js';
 import { TrainingSession, type TrainingState } from './training-session.js';
 
 export interface TrainRunConfig {
@@ -99,8 +99,22 @@ function nextMultiple(step: number, every: number): number {
   return every > 0 ? (Math.floor(step / every) + 1) * every : Infinity;
 }
 
+/**
+ * The complete model and train configs of a run, and its training context length T; throws naming
+ * the bad field. `train` starts with it; a front end calls it first to reject bad settings up front.
+ */
+export function resolveTrainRunConfig(config: Pick<TrainRunConfig, 'model' | 'train'>): { model: Readonly<TransformerConfig>; train: Readonly<TrainConfig>; contextLength: number } {
+  const model = resolveTransformerConfig(config.model);
+  const tc = resolveTrainConfig(config.train);
+  const T = tc.contextLength || model.contextLength;
+  if (T > model.contextLength) {
+    throw new Error(`contextLength ${T} is longer than the model's contextLength ${model.contextLength} (its position embeddings end there); lower --context-length or raise model.contextLength`);
+  }
+  return { model, train: tc, contextLength: T };
+}
+
 export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const { model, train: tc, contextLength: T } = resolveRunConfig(config.model, config.train);
+  const { model, train: tc, contextLength: T } = resolveTrainRunConfig(config);
   const options = { vocabSize: model.vocabSize, ...(tc.dataDtype ? { dtype: tc.dataDtype } : {}) };
   const trainTokens = TokenFile.open(tc.trainData, options);
   let validTokens: TokenFile | undefined;
