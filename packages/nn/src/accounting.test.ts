@@ -1,4 +1,4 @@
-import { ADAMW_FLOPS_PER_PARAMETER, GPT2_PRESETS, accounting, adamwMemory, adamwStepFlops, flopShares, modelFlopsUtilization, trainingTime } from './accounting.js';
+import { ADAMW_FLOPS_PER_PARAMETER, GPT2_PRESETS, accounting, adamwMemory, adamwStepFlops, flopShares, modelFlopsUtilization, resourceReport, trainingTime } from './accounting.js';
 import { GraphBuilder, type GraphNode } from '@cs336/graph';
 import { createParameterValues } from './parameter-values.js';
 import { transformerParameters } from './parameters.js';
@@ -154,5 +154,19 @@ describe("the handout's resource accounting, derived in the test", () => {
     const result = modelFlopsUtilization(small, { tokensPerSecond: 5000, peakFlopsPerSecond: 1e10 });
     expect(result.flopsPerToken).toBe(3 * perToken);
     expect(result.mfu).toBeCloseTo((5000 * 3 * perToken) / 1e10, 12);
+  });
+});
+
+describe('resourceReport', () => {
+  it('answers every question for one config: memory rows around the 80 GB limit, the presets by size, the long context', () => {
+    const report = resourceReport(GPT2_PRESETS.xl);
+    expect(report.memory.maxBatchSize).toBe(3);
+    expect(report.memory.rows.map((r) => [r.batchSize, r.fits])).toEqual([[1, true], [3, true], [4, false], [1024, false]]);
+    expect(report.bySize.map((s) => s.preset)).toEqual(['small', 'medium', 'large', 'xl']);
+    // The LM head's share shrinks with size (it grows with d, the layers with L·d²); attention's T² part at 16k dominates.
+    for (let i = 1; i < 4; i++) expect(report.bySize[i]!.shares.lmHead).toBeLessThan(report.bySize[i - 1]!.shares.lmHead);
+    expect(report.longContext.parameters - report.parameters.total).toBe((16_384 - 1024) * 1600); // only the position table grows
+    expect(report.longContext.shares.attentionScores).toBeGreaterThan(report.forward.shares.attentionScores);
+    expect(report.training.days).toBeCloseTo(trainingTime(GPT2_PRESETS.xl, { steps: 400_000, batchSize: 1024, mfu: 0.5, peakFlopsPerSecond: 19.5e12 }).days, 9);
   });
 });

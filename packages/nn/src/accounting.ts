@@ -193,3 +193,71 @@ export function modelFlopsUtilization(config: Partial<TransformerConfig>, option
   const achievedFlopsPerSecond = options.tokensPerSecond * flopsPerToken;
   return { flopsPerToken, achievedFlopsPerSecond, mfu: achievedFlopsPerSecond / options.peakFlopsPerSecond };
 }
+
+export interface ResourceReportOptions {
+  /** Batch for the step FLOPs, a memory row and the training-time estimate. Default 1024 (the handout's). */
+  batchSize?: number;
+  /** Memory budget for the largest batch, bytes. Default 80e9 (an 80 GB accelerator, decimal gigabytes). */
+  memoryBudgetBytes?: number;
+  /** The long context the handout asks about. Default 16,384. */
+  longContext?: number;
+  /** The training-time question: default 400k steps at 50% MFU of 19.5e12 FLOP/s (A100, float32). */
+  trainingSteps?: number;
+  mfu?: number;
+  peakFlopsPerSecond?: number;
+}
+
+export interface MemoryRow { batchSize: number; parameters: number; gradients: number; optimizerState: number; activations: number; total: number; fits: boolean }
+
+/** Every accounting question of the handout for one config, as plain numbers (JSON-ready). */
+export interface ResourceReport {
+  model: TransformerConfig;
+  parameters: Accounting['parameters'];
+  forward: { seqLen: number; flops: ForwardFlops; shares: Record<FlopComponent, number> };
+  /** The GPT-2 presets at their context (1,024): how the shares move with model size. */
+  bySize: Array<{ preset: Gpt2Preset; parameters: number; totalFlops: number; shares: Record<FlopComponent, number> }>;
+  longContext: { seqLen: number; parameters: number; flops: ForwardFlops; shares: Record<FlopComponent, number>; flopsRatio: number };
+  memory: { fixedBytes: number; bytesPerSequence: number; budgetBytes: number; maxBatchSize: number; rows: MemoryRow[] };
+  step: { batchSize: number; forwardBackward: number; optimizer: number; total: number };
+  training: { steps: number; batchSize: number; mfu: number; peakFlopsPerSecond: number; flops: number; days: number };
+}
+
+export function resourceReport(configInput: Partial<TransformerConfig>, options: ResourceReportOptions = {}): ResourceReport {
+  const model = resolveTransformerConfig(configInput);
+  const B = options.batchSize ?? 1024;
+  const budget = options.memoryBudgetBytes ?? 80e9;
+  const longT = options.longContext ?? 16_384;
+  const a = accounting(model, { batchSize: 1 });
+  const long = accounting({ ...model, contextLength: longT }, { batchSize: 1 }).forwardFlopsPerSequence;
+  const memory = adamwMemory(model);
+  const maxBatchSize = memory.maxBatchSize(budget);
+  const row = (batchSize: number): MemoryRow => {
+    const m = accounting(model, { batchSize }).memoryBytes;
+    return { batchSize, parameters: m.parameters, gradients: m.gradients, optimizerState: m.optimizerState, activations: m.activations, total: m.total, fits: m.total <= budget };
+  };
+  const batches = [...new Set([1, Math.max(1, maxBatchSize), maxBatchSize + 1, B])].sort((x, y) => x - y);
+  const step = adamwStepFlops(model, { batchSize: B });
+  const steps = options.trainingSteps ?? 400_000;
+  const mfu = options.mfu ?? 0.5;
+  const peakFlopsPerSecond = options.peakFlopsPerSecond ?? 19.5e12;
+  const time = trainingTime(model, { steps, batchSize: B, mfu, peakFlopsPerSecond });
+  return {
+    model: { ...model },
+    parameters: a.parameters,
+    forward: { seqLen: model.contextLength, flops: a.forwardFlopsPerSequence, shares: flopShares(a.forwardFlopsPerSequence) },
+    bySize: (Object.keys(GPT2_PRESETS) as Gpt2Preset[]).map((preset) => {
+      const p = accounting(GPT2_PRESETS[preset], { batchSize: 1 });
+      return { preset, parameters: p.parameters.total, totalFlops: p.forwardFlopsPerSequence.total, shares: flopShares(p.forwardFlopsPerSequence) };
+    }),
+    longContext: {
+      seqLen: longT,
+      parameters: parameterCount(transformerParameters({ ...model, contextLength: longT })),
+      flops: long,
+      shares: flopShares(long),
+      flopsRatio: long.total / a.forwardFlopsPerSequence.total,
+    },
+    memory: { fixedBytes: memory.fixedBytes, bytesPerSequence: memory.bytesPerSequence, budgetBytes: budget, maxBatchSize, rows: batches.map(row) },
+    step: { batchSize: B, ...step },
+    training: { steps, batchSize: B, mfu, peakFlopsPerSecond, flops: time.flops, days: time.days },
+  };
+}

@@ -9,9 +9,11 @@ export {
   referenceMultiHeadSelfAttention, referenceRmsNorm, referenceSoftmax, referenceTransformerBlock, referenceTransformerLm,
 } from './reference-transformer.js';
 export {
-  ADAMW_FLOPS_PER_PARAMETER, FLOP_COMPONENTS, GPT2_PRESETS, accounting, adamwMemory, adamwStepFlops, flopShares, modelFlopsUtilization, trainingTime,
+  ADAMW_FLOPS_PER_PARAMETER, FLOP_COMPONENTS, GPT2_PRESETS, accounting, adamwMemory, adamwStepFlops, flopShares, modelFlopsUtilization, resourceReport, trainingTime,
 } from './accounting.js';
-export type { Accounting, AccountingBatch, AdamWMemory, FlopComponent, ForwardFlops, Gpt2Preset, TrainingTimeOptions } from './accounting.js';
+export type {
+  Accounting, AccountingBatch, AdamWMemory, FlopComponent, ForwardFlops, Gpt2Preset, MemoryRow, ResourceReport, ResourceReportOptions, TrainingTimeOptions,
+} from './accounting.js';
 export { maybeDropout } from './forward-options.js';
 export type { ForwardOptions, KeysValues, KvCache } from './forward-options.js';
 export { linear } from './linear.js';

@@ -11,7 +11,7 @@ export { DEFAULT_TRAIN_CONFIG, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunCo
 export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
 export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
-export { renderLossCurveSvg, writeLossCurve } from './loss-curve.js';
+export { renderLossCurveSvg, renderPng, writeLossCurve } from './loss-curve.js';
 export { DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, resolveGenerateOptions } from './generate.js';
 export type { GenerateOptions, NextTokenModel } from './generate.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
