@@ -205,6 +205,15 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
   let lastTrainLoss: number | undefined;
   let lastValLoss: number | undefined;
   try {
+    // Step 0: the untrained model's validation loss, so every curve starts there. Only a run at step 0
+    // does this (a resumed run keeps its step-0 record), so resume still replays the same records.
+    if (session.state.step === 0 && validTokens && !stopRequested) {
+      const record: MetricsRecord = { step: 0, tokensSeen: 0, valLoss: await validate(), wallTime: 0 };
+      metrics.append(record);
+      hooks.onStep?.(record);
+      lastValLoss = bestValidationLoss = record.valLoss;
+      log(`step 0: validation loss ${record.valLoss!.toFixed(4)}`);
+    }
     while (session.state.step < tc.steps && !stopRequested) {
       const first = session.state.step;
       const end = Math.min(first + tc.stepsPerRun, tc.steps, nextMultiple(first, tc.evalEvery), nextMultiple(first, tc.checkpointEvery));
@@ -234,9 +243,9 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
         }
         metrics.append(record);
         hooks.onStep?.(record);
-        lastTrainLoss = record.trainLoss;
+        lastTrainLoss = losses[k]!;
         if (record.valLoss !== undefined) {
-          log(`step ${step}: train loss ${record.trainLoss.toFixed(4)}, validation loss ${record.valLoss.toFixed(4)}`);
+          log(`step ${step}: train loss ${lastTrainLoss.toFixed(4)}, validation loss ${record.valLoss.toFixed(4)}`);
           writeLossCurve(tc.runDir, metrics.records);
         }
       }
