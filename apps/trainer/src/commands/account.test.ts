@@ -8,6 +8,7 @@ import path from 'node:path';
 import { readMetrics, train } from '@cs336/train';
 import { UsageError } from '../command.js';
 import { capture } from '../../test/capture.js';
+import { TINY_MODEL, writeTokens } from '../../test/tiny-run.js';
 import { accountCommand } from './account.js';
 
 describe('cs336 account', () => {
@@ -64,10 +65,8 @@ describe('cs336 account', () => {
   it("--run DIR: the run's MFU is its median tokens/s × 3·(forward matmul FLOPs per token) / the peak given", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'account-run-'));
     try {
-      const ids = Uint16Array.from({ length: 4000 }, (_, i) => (i * 7 + (i % 5)) % 32);
-      const data = path.join(dir, 'train.bin');
-      fs.writeFileSync(data, Buffer.from(ids.buffer));
-      const model = { vocabSize: 32, contextLength: 16, dModel: 16, numLayers: 1, numHeads: 2, dFf: 64 };
+      const data = writeTokens(path.join(dir, 'train.bin'), 4000);
+      const model = TINY_MODEL;
       const runDir = path.join(dir, 'run');
       await train({ model, train: { runDir, trainData: data, steps: 8, stepsPerRun: 2, batchSize: 2, warmupSteps: 1, threads: 1, evalEvery: 0, checkpointEvery: 8 } });
       const { code, stdout } = await capture(() => accountCommand.run(['--run', runDir, '--peak-tflops', '0.001', '--json']));
