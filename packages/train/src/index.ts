@@ -24,6 +24,8 @@ export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
 export type { StepsResult, TrainingState } from './training-session.js';
 export { evaluateCheckpoint, evaluateLoss } from './evaluate.js';
+export { loadInitialParameters } from './init-from.js';
+export type { InitialParameters } from './init-from.js';
 export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
 export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, train } from './train.js';
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';

@@ -14,7 +14,8 @@ import { initParameters, parameterCount, resolveTransformerConfig, transformerPa
 import { cosineLearningRate } from '@cs336/optim';
 import { buildArtifacts } from './artifacts.js';
 import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointMetadata } from './checkpoint.js';
-import { canonicalJson } from './config-hash.js';
+import { canonicalJson, describeDifferences } from './config-hash.js';
+import { loadInitialParameters } from './init-from.js';
 import { writeLossCurve } from './loss-curve.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { Random } from './random.js';
@@ -129,6 +130,8 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
 
   // Read (and check) the checkpoint before building artifacts, so a mismatched config fails fast.
   const saved = config.resume && fs.existsSync(checkpointFile) ? loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs }) : undefined;
+  const initial = !saved && tc.initFrom ? loadInitialParameters(tc.initFrom, specs) : undefined;
+  if (saved && tc.initFrom) log(`note: initFrom ${tc.initFrom} is ignored: resuming from the run's own checkpoint`);
   const artifacts = buildArtifacts(path.join(tc.runDir, ARTIFACTS_DIR), { model, batchSize: B, contextLength: T },
     { beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, weightDecay: tc.weightDecay, gradClip: tc.gradClip });
   log(`artifacts: ${artifacts.built ? 'built' : 'reused'} ${artifacts.dir} (config ${artifacts.manifest.configHash})`);
@@ -148,7 +151,11 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
   } else {
     if (config.resume) log(`no checkpoint at ${checkpointFile}; starting fresh`);
     else if (fs.existsSync(checkpointFile)) log(`note: starting fresh; the checkpoint in ${tc.runDir} will be replaced (pass --resume to continue it)`);
-    state = TrainingSession.freshState(initParameters(model, { seed: tc.seed }), artifacts.manifest);
+    if (initial) {
+      const differences = initial.sourceModelConfig ? describeDifferences({ ...model }, initial.sourceModelConfig) : [];
+      log(`initial weights: ${tc.initFrom} (${initial.kind}; fresh optimizer state)${differences.length ? `; note: its model config differs (${differences.join('; ')})` : ''}`);
+    }
+    state = TrainingSession.freshState(initial?.parameters ?? initParameters(model, { seed: tc.seed }), artifacts.manifest);
   }
   const metrics = new MetricsLog(metricsFile, state.step > 0 ? state.step : -1);
   const session = await TrainingSession.create(artifacts.dir, artifacts.manifest, state, { device: tc.device, ...(tc.threads > 0 ? { threads: tc.threads } : {}) });
