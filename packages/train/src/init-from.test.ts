@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { transformerParameters } from '@cs336/nn';
+import { resolveTransformerConfig, transformerParameters } from '@cs336/nn';
 import { CHECKPOINT_FILE, loadCheckpoint } from './checkpoint.js';
 import { readMetrics } from './metrics.js';
 import { writeSafetensors, type Tensor } from './safetensors.js';
@@ -64,7 +64,7 @@ describe('initFrom', () => {
   });
 
   it('refuses a stray tensor, a mis-shaped one and a missing one before training, naming each', async () => {
-    const [first] = transformerParameters(TINY_MODEL);
+    const [first] = transformerParameters(resolveTransformerConfig(TINY_MODEL));
     const stray = writeStateDict(path.join(dir, 'stray.safetensors'), (t) => t.set('layers.7.attn.q_proj.weight', { dtype: 'float32', dims: [16, 16], data: new Float32Array(256) }));
     await expect(train(config(path.join(dir, 'bad'), { initFrom: stray }))).rejects.toThrow(/1 tensor is not parameters of this model \("layers\.7\.attn\.q_proj\.weight"\)/);
     const misshaped = writeStateDict(path.join(dir, 'misshaped.safetensors'), (t) => t.set('_orig_mod.lm_head.weight', { dtype: 'float32', dims: [8, 32], data: new Float32Array(256) }));
