@@ -41,6 +41,10 @@ describe('cs336 eval', () => {
     await expect(evalCommand.run(['--data', valid])).rejects.toThrow(/--checkpoint and --data are required/);
     await expect(evalCommand.run(['--checkpoint', runDir, '--data', valid, '--batches', 'some'])).rejects.toThrow(UsageError);
     await expect(evalCommand.run(['--checkpoint', runDir, '--data', valid, '--device', 'tpu'])).rejects.toThrow(/--device must be cpu or cuda/);
-    await expect(evalCommand.run(['--checkpoint', path.join(dir, 'nope'), '--data', valid])).rejects.toThrow(/no checkpoint at/);
+    await expect(evalCommand.run(['--checkpoint', runDir, '--data', valid, '--context', '17'])).rejects.toThrow(new UsageError('evaluate: contextLength must be an integer in [1, 16] (the model\'s context), got 17'));
+    await expect(evalCommand.run(['--checkpoint', runDir, '--data', valid, '--context', '17'])).rejects.toBeInstanceOf(UsageError);
+    const missing = await evalCommand.run(['--checkpoint', path.join(dir, 'nope'), '--data', valid]).catch((e: unknown) => e);
+    expect(missing).not.toBeInstanceOf(UsageError); // a failure while running: exit 1
+    expect((missing as Error).message).toMatch(/no checkpoint at/);
   });
 });

@@ -52,6 +52,10 @@ export const evalCommand: Command = {
         bar ??= createProgressBar({ label: 'eval', total, unit: 'batches' });
         bar.update(done);
       },
+    }).catch((error: unknown) => {
+      // Option checks (a context longer than the model's, ...) are usage errors: exit 2.
+      if (error instanceof Error && error.message.startsWith('evaluate: ')) throw new UsageError(error.message);
+      throw error;
     });
     bar?.finish();
     const summary = { checkpoint, step: result.step, data, loss: result.loss, perplexity: result.perplexity, batches: result.batches, batchSize: result.batchSize, contextLength: result.contextLength, tokens: result.tokens };
