@@ -12,6 +12,7 @@ import { readMetrics } from './metrics.js';
 import { writeSafetensors, type Tensor } from './safetensors.js';
 import { train, type TrainRunConfig } from './train.js';
 import { TINY_MODEL, writeTokenFile } from '../test/tiny-run.js';
+import { describeWithFixtures, fixturePath, readNpy } from '../../../test-support/fixtures.js';
 
 let dir: string;
 let trainData: string;
@@ -73,5 +74,45 @@ describe('initFrom', () => {
     await expect(train(config(path.join(dir, 'bad'), { initFrom: missing }))).rejects.toThrow(new RegExp(`missing 1 parameter of this model \\("${first!.name}"\\)`));
     await expect(train(config(path.join(dir, 'bad'), { initFrom: path.join(dir, 'nope.safetensors') }))).rejects.toThrow(/nope\.safetensors does not exist/);
     expect(fs.existsSync(path.join(dir, 'bad', CHECKPOINT_FILE))).toBe(false);
+  });
+});
+
+describeWithFixtures('initFrom with the course state dict', () => {
+  // transformer_lm_weights.pt, saved as safetensors under its own keys (what safetensors.torch.save_file writes),
+  // and the course's LM config; the reference is PyTorch's own logits for in_indices (transformer_lm_expected_output).
+  const COURSE_LM = { vocabSize: 100, contextLength: 64, dModel: 128, numLayers: 2, numHeads: 2, dFf: 512 };
+  const npyDir = (...parts: string[]) => fixturePath('derived', 'npy', ...parts);
+
+  it("step 0 evaluates to the cross-entropy of PyTorch's logits for the same tokens", async () => {
+    const tensors = new Map<string, Tensor>();
+    for (const file of fs.readdirSync(npyDir('transformer_lm_weights'))) {
+      const array = readNpy(npyDir('transformer_lm_weights', file));
+      tensors.set(file.replace(/\.npy$/, ''), { dtype: 'float32', dims: array.shape, data: array.data as Float32Array });
+    }
+    const stateDict = path.join(dir, 'course-lm.safetensors');
+    writeSafetensors(stateDict, tensors);
+    const indices = readNpy(npyDir('in_indices.npy')); // [8, 64] int64
+    const row = Uint16Array.from((indices.data as BigInt64Array).subarray(0, 64), Number);
+    const rowFile = path.join(dir, 'course-row0.bin');
+    fs.writeFileSync(rowFile, Buffer.from(row.buffer));
+    const allFile = path.join(dir, 'course-all.bin');
+    fs.writeFileSync(allFile, Buffer.from(Uint16Array.from(indices.data as BigInt64Array, Number).buffer));
+
+    const runDir = path.join(dir, 'course');
+    // One window of T + 1 = 64 tokens = row 0: positions 0..62 predict tokens 1..63.
+    await train({ model: COURSE_LM, train: { runDir, trainData: allFile, validationData: rowFile, initFrom: stateDict, contextLength: 63, batchSize: 1, evalBatches: 1, steps: 1, stepsPerRun: 1, warmupSteps: 0, threads: 1 } });
+    const stepZero = readMetrics(path.join(runDir, 'metrics.jsonl'))[0]!;
+
+    const logits = readNpy(npyDir('transformer_lm_expected_output.npy')); // [8, 64, 100] float32 from PyTorch
+    const V = 100;
+    let total = 0;
+    for (let t = 0; t < 63; t++) {
+      const values = Array.from((logits.data as Float32Array).subarray(t * V, (t + 1) * V));
+      const max = Math.max(...values);
+      total += Math.log(values.reduce((sum, x) => sum + Math.exp(x - max), 0)) + max - values[row[t + 1]!]!;
+    }
+    const expected = total / 63;
+    expect(stepZero.step).toBe(0);
+    expect(Math.abs(stepZero.valLoss! - expected)).toBeLessThan(1e-5 * expected);
   });
 });
