@@ -40,14 +40,14 @@ function nodeCheck(): Check {
     : { name: 'node', status: 'error', detail: `${process.version} is older than the ${MIN_NODE.join('.')} the packages need; install Node 20 LTS or newer (https://nodejs.org)` };
 }
 
-/** Subfolders of `dir` that hold a train/valid pair (text or token files). */
+/** Subfolders of `dir` that hold a train/valid pair of text or token files (train.txt, v1-train-head.txt, train.bin, ...). */
 function datasetsIn(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return [];
   return fs.readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .filter((e) => {
       const files = fs.readdirSync(path.join(dir, e.name));
-      return files.some((f) => /^train.*\.(txt|bin)$/.test(f)) && files.some((f) => /^valid.*\.(txt|bin)$/.test(f));
+      return files.some((f) => /(^|[-_])train.*\.(txt|bin)$/.test(f)) && files.some((f) => /(^|[-_])valid.*\.(txt|bin)$/.test(f));
     })
     .map((e) => e.name)
     .sort();
@@ -63,7 +63,7 @@ function dataChecks(cwd: string): Check[] {
   }
   const local = path.join(cwd, 'data');
   const localSets = datasetsIn(local);
-  checks.push({ name: 'data/', status: 'ok', detail: localSets.length ? `${local}: ${localSets.join(', ')} (use with --data data/NAME)` : `${local}: no datasets (a folder with train*.txt|bin and valid*.txt|bin); pass --data DIR to use your own` });
+  checks.push({ name: 'data/', status: 'ok', detail: localSets.length ? `${local}: ${localSets.join(', ')} (use with --data data/NAME)` : `${local}: no datasets (a folder with a train and a valid .txt or .bin file); pass --data DIR to use your own` });
   // The repository's sibling ../shared (where the tests and benches look), else one beside the working folder.
   const sharedRoot = [path.resolve(REPOSITORY_ROOT, '..', 'shared'), path.resolve(cwd, '..', 'shared')].find((d) => fs.existsSync(d)) ?? path.resolve(cwd, '..', 'shared');
   const shared = process.env.CS336_DATA ?? path.join(sharedRoot, 'data');
@@ -74,7 +74,12 @@ function dataChecks(cwd: string): Check[] {
   checks.push({ name: 'course fixtures', status: haveFixtures ? 'ok' : 'warn', detail: haveFixtures ? `${fixtures} (the conformance tests run)` : `not at ${fixtures}: the course conformance tests skip; set CS336_FIXTURES to the CS336 fixtures folder` });
   try {
     fs.accessSync(cwd, fs.constants.W_OK);
-    checks.push({ name: 'runs/', status: 'ok', detail: `${cwd} is writable (runs go to runs/ by default)` });
+    const stats = fs.statfsSync(cwd);
+    const free = (stats.bavail * stats.bsize) / 1e9;
+    // A checkpoint holds parameters and both AdamW moments: 12 bytes a parameter (1.2 GB at 100 M parameters).
+    checks.push(free >= 1
+      ? { name: 'runs/', status: 'ok', detail: `${cwd} is writable, ${free.toFixed(1)} GB free (runs go to runs/ by default)` }
+      : { name: 'runs/', status: 'warn', detail: `${cwd} has only ${free.toFixed(2)} GB free; checkpoints take 12 bytes a parameter — free space or pass --run-dir elsewhere` });
   } catch {
     checks.push({ name: 'runs/', status: 'error', detail: `${cwd} is not writable, so runs/ cannot be created; run from a writable folder or pass --run-dir / --out elsewhere` });
   }
