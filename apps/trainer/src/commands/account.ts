@@ -86,7 +86,7 @@ export function formatReport(name: string, r: ResourceReport): string {
   out.push(`one AdamW step at batch ${count(s.batchSize)}: ${scaled(s.total, 'FLOPs')} (forward + backward ${scaled(s.forwardBackward, 'FLOPs')}, the update ${scaled(s.optimizer, 'FLOPs')})`);
   const t = r.training;
   out.push(`training ${count(t.steps)} steps at batch ${count(t.batchSize)}, ${percent(t.mfu)} MFU of ${scaled(t.peakFlopsPerSecond, 'FLOP/s')}: ` +
-    `${scaled(t.flops, 'FLOPs')}, ${count(Math.round(t.days))} days (${(t.days / 365.25).toFixed(1)} years) on one accelerator`);
+    `${scaled(t.flops, 'FLOPs')}, ${t.days >= 10 ? count(Math.round(t.days)) : t.days.toFixed(2)} days${t.days >= 365 ? ` (${(t.days / 365.25).toFixed(1)} years)` : ''} on one accelerator`);
   return out.join('\n');
 }
 
