@@ -63,7 +63,7 @@ function dataChecks(cwd: string): Check[] {
   }
   const local = path.join(cwd, 'data');
   const localSets = datasetsIn(local);
-  checks.push({ name: 'data/', status: 'ok', detail: localSets.length ? `${local}: ${localSets.join(', ')} (use with --data data/NAME)` : `${local}: no datasets (a folder with a train and a valid .txt or .bin file); pass --data DIR to use your own` });
+  checks.push({ name: 'data/', status: 'ok', detail: localSets.length ? `${local}: ${localSets.join(', ')} (use with --data data/NAME)` : `${local}: no datasets (a folder with a train and a valid .txt or .bin file); \`cs336 data fetch tinystories\` puts one there, or pass --data DIR` });
   // The repository's sibling ../shared (where the tests and benches look), else one beside the working folder.
   const sharedRoot = [path.resolve(REPOSITORY_ROOT, '..', 'shared'), path.resolve(cwd, '..', 'shared')].find((d) => fs.existsSync(d)) ?? path.resolve(cwd, '..', 'shared');
   const shared = process.env.CS336_DATA ?? path.join(sharedRoot, 'data');
