@@ -176,7 +176,7 @@ describe('train() run-directory state (no stale or foreign state reused)', () =>
 
     const fresh = await train({ ...runConfig(runDir, { steps: 2 }), fresh: true });
     expect(fresh.step).toBe(2);
-    expect(readMetrics(path.join(runDir, 'metrics.jsonl')).map((r) => r.step)).toEqual([1, 2]);
+    expect(readMetrics(path.join(runDir, 'metrics.jsonl')).map((r) => r.step)).toEqual([0, 1, 2]); // the step-0 evaluation, then the two steps
   });
 
   it('refuses to resume on other data or another tokenizer, naming both identities', async () => {

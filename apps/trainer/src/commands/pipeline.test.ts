@@ -109,7 +109,7 @@ describe('cs336 pipeline', () => {
       const thirdMeta = readCheckpointMetadata(path.join(out, 'model'))!;
       expect(thirdMeta.tokenizerHash).not.toBe(firstMeta.tokenizerHash);
       expect(thirdMeta.data).toEqual({ trainData: sha256(outputs[2]!), validationData: sha256(outputs[3]!) });
-      expect(fs.readFileSync(path.join(out, 'model/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(fs.readFileSync(path.join(out, 'model/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([0, 1, 2, 3, 4, 5, 6]); // a new model: its own step-0 evaluation, then six steps
     } finally {
       await server.close();
       fs.rmSync(root, { recursive: true, force: true });
