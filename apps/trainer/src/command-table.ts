@@ -10,6 +10,9 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   decode: async () => (await import('./commands/decode.js')).decodeCommand,
   train: async () => (await import('./commands/train.js')).trainCommand,
   generate: async () => (await import('./commands/generate.js')).generateCommand,
+  eval: async () => (await import('./commands/eval.js')).evalCommand,
+  account: async () => (await import('./commands/account.js')).accountCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
 };
 
 /** The overview: every command (or, with `group`, the subcommands of `cs336 <group>`) and its summary. */

@@ -11,7 +11,7 @@ export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, appl
 export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
 export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
-export { renderLossCurveSvg, writeLossCurve } from './loss-curve.js';
+export { renderLossCurveSvg, renderPng, writeLossCurve } from './loss-curve.js';
 export { DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, resolveGenerateOptions } from './generate.js';
 export type { GenerateOptions, NextTokenModel } from './generate.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
@@ -23,6 +23,10 @@ export {
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
 export type { StepsResult, TrainingState } from './training-session.js';
+export { evaluateCheckpoint, evaluateLoss } from './evaluate.js';
+export { loadInitialParameters } from './init-from.js';
+export type { InitialParameters } from './init-from.js';
+export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
 export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, resolveTrainRunConfig, train } from './train.js';
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';
 export { RunStateError, checkSameData, dataIdentity, describeIdentity, identityDifferences, savedIdentity } from './run-identity.js';

@@ -72,12 +72,13 @@ function panel(offsetX: number, title: string, xLabel: string, series: Series[])
 /** Two panels: loss vs step and loss vs wall time; train loss as a line, validation loss as line + dots. */
 export function renderLossCurveSvg(records: readonly MetricsRecord[], title = 'loss'): string {
   const validation = records.filter((r) => r.valLoss !== undefined);
+  const training = records.filter((r) => r.trainLoss !== undefined); // not the step-0 evaluation
   const byStep: Series[] = [
-    { points: records.map((r) => [r.step, r.trainLoss]), color: TRAIN_COLOR, label: 'train', markers: false },
+    { points: training.map((r) => [r.step, r.trainLoss!]), color: TRAIN_COLOR, label: 'train', markers: false },
     { points: validation.map((r) => [r.step, r.valLoss!]), color: VALIDATION_COLOR, label: 'validation', markers: true },
   ];
   const byTime: Series[] = [
-    { points: records.map((r) => [r.wallTime, r.trainLoss]), color: TRAIN_COLOR, label: 'train', markers: false },
+    { points: training.map((r) => [r.wallTime, r.trainLoss!]), color: TRAIN_COLOR, label: 'train', markers: false },
     { points: validation.map((r) => [r.wallTime, r.valLoss!]), color: VALIDATION_COLOR, label: 'validation', markers: true },
   ];
   return [
