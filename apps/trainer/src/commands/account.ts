@@ -15,8 +15,7 @@ import { integerFlag, numberFlag } from '../flags.js';
 
 const PRESETS = ['gpt2-small', 'gpt2-medium', 'gpt2-large', 'gpt2-xl'] as const;
 
-const USAGE = `cs336 account [--preset ${PRESETS.join('|')} | --config FILE] [--context N] [--batch N] [--json]
-cs336 account --run DIR [--peak-tflops X] [--json]
+const USAGE = `cs336 account [--preset ${PRESETS.join('|')} | --config FILE] [--context N] [--batch N] [--run DIR [--peak-tflops X]] [--json]
 
   --preset P        a GPT-2 shape from the handout (default gpt2-xl)
   --config FILE     a train config JSON (its "model" section), as for cs336 train
@@ -155,6 +154,7 @@ export const accountCommand: Command = {
   name: 'account',
   summary: "the handout's resource accounting (parameters, FLOPs, AdamW memory, training time); --run: a run's MFU",
   usage: USAGE,
+  flags: ['preset', 'config', 'context', 'batch', 'json', 'run', 'peak-tflops'],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {

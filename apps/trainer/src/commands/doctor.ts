@@ -124,6 +124,7 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'check this machine: versions, execution providers (CPU, CUDA), MatMul rate, data the defaults find',
   usage: USAGE,
+  flags: ['device', 'json'],
   async run(argv) {
     let values: { device?: string; json?: boolean };
     try {

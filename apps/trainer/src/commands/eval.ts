@@ -13,12 +13,16 @@ const USAGE = `cs336 eval --checkpoint DIR --data FILE.bin [--batch-size N] [--b
   --batch-size N    sequences per batch (default: the run's batch size)
   --batches N|all   batches from the start of the file (default all; the run's evalBatches gives its logged valLoss)
   --context N       tokens per sequence (default: the run's context length)
+  --device D        cpu (default) or cuda
+  --threads N       intra-op threads (default: all cores)
+  --json            print the result as JSON
   Windows are non-overlapping, from the start of the file, as in training's evaluation.`;
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'validation loss and perplexity of a checkpoint on a token file',
   usage: USAGE,
+  flags: ['checkpoint', 'data', 'batch-size', 'batches', 'context', 'device', 'threads', 'json'],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {
