@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   decode: async () => (await import('./commands/decode.js')).decodeCommand,
   train: async () => (await import('./commands/train.js')).trainCommand,
   generate: async () => (await import('./commands/generate.js')).generateCommand,
+  'export web': async () => (await import('./commands/export-web.js')).exportWebCommand,
 };
 
 async function help(): Promise<string> {
