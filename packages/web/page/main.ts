@@ -25,7 +25,7 @@ const ui = {
   status: element<HTMLParagraphElement>('status'),
 };
 
-function setStatus(state: 'loading' | 'ready' | 'generating' | 'done' | 'stopped' | 'error', text: string): void {
+function setStatus(state: 'loading' | 'ready' | 'waiting' | 'generating' | 'done' | 'stopped' | 'error', text: string): void {
   ui.status.dataset.state = state;
   ui.status.textContent = text;
 }
@@ -145,12 +145,13 @@ async function main(): Promise<void> {
           ui.status.textContent = show(false);
         },
       });
+      if (generation !== current) throw new Cancelled(); // the prompt changed during the last token
       const seconds = (performance.now() - start) / 1000;
       ui.status.dataset.tokensPerSecond = (generated.length / seconds).toFixed(2);
       setStatus('done', show(true));
     } catch (error) {
       if (!(error instanceof Cancelled)) throw error;
-      setStatus('stopped', `stopped; ${show(true)}`);
+      if (ui.status.dataset.state === 'generating') setStatus('stopped', `stopped; ${show(true)}`); // not over 'waiting'
     } finally {
       ui.stop.disabled = true;
     }
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
   ui.prompt.addEventListener('input', () => {
     clearTimeout(typing);
     current++; // stop what runs now; start once typing pauses
+    setStatus('waiting', 'generation starts when you pause typing…');
     typing = setTimeout(start, 300);
   });
   ui.generate.addEventListener('click', start);
