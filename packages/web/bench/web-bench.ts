@@ -1,0 +1,117 @@
+/**
+ * The exported page against `cs336 generate` on this machine's CPU, printed as JSON:
+ *  - export: seconds and bytes of each weights mode (baked initializers vs one weights.bin fed as inputs),
+ *  - load: the page's load time (navigation → both sessions open and the tokenizer built; median of
+ *    BENCH_RUNS fresh pages) per weights mode, in headless Chromium (onnxruntime-web, wasm),
+ *  - generate: greedy tokens/s for BENCH_TOKENS tokens from the same prompt, in the page (per weights
+ *    mode) and in Node (InferenceModel + generate(), what `cs336 generate` runs; 1 thread, like the page
+ *    on this 2-core machine, and ORT's default), and whether the page's ids equal Node's.
+ * The model is TinyStories-shaped (d 512, 4 layers, 16 heads, T 256, vocab 10k, as @cs336/train's
+ * bench) with fresh weights: speed does not depend on training. Tokenizer: BPE 10k on gutenberg valid.
+ * Run: pnpm --filter @cs336/web bench (after pnpm build; needs Chromium, see scripts/ensure-chromium.sh).
+ * Env: BENCH_RUNS (3), BENCH_TOKENS (128), CS336_DATA, CS336_CHROMIUM.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { trainBpe } from '@cs336/bpe';
+import { Tokenizer } from '@cs336/tokenizer';
+import { InferenceModel, generate } from '@cs336/train';
+import { exportWebSite, serveSite, type WeightsMode } from '../src/index.js';
+import { saveTinyCheckpoint } from '../test/tiny-checkpoint.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const tokens = Number(process.env.BENCH_TOKENS ?? 128);
+const dataDir = process.env.CS336_DATA ?? path.join(here, '../../../../shared/data');
+const chromiumPath = process.env.CS336_CHROMIUM ?? '/usr/bin/chromium';
+const MODEL = { vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16, dFf: 1344 };
+const PROMPT = 'Once upon a time there was a little girl who';
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function pageRun(page: Page, url: string): Promise<{ loadMs: number; tokensPerSecond: number; ids: number[] }> {
+  await page.goto(url);
+  await page.waitForSelector('#status[data-state="ready"], #status[data-state="error"]', { timeout: 300_000 });
+  const loadMs = Number(await page.getAttribute('#model-info', 'data-load-ms'));
+  await page.fill('#temperature', '0');
+  await page.fill('#max-tokens', String(tokens));
+  await page.fill('#prompt', PROMPT);
+  await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 300_000 });
+  if ((await page.getAttribute('#status', 'data-state')) !== 'done') throw new Error(`page failed: ${await page.textContent('#status')}`);
+  return {
+    loadMs,
+    tokensPerSecond: Number(await page.getAttribute('#status', 'data-tokens-per-second')),
+    ids: JSON.parse((await page.getAttribute('#output', 'data-ids'))!) as number[],
+  };
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}; run scripts/ensure-chromium.sh or set CS336_CHROMIUM`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'web-bench-'));
+  try {
+    const bpe = await trainBpe({ input: path.join(dataDir, 'gutenberg-children/valid.txt'), vocabSize: MODEL.vocabSize, specialTokens: ['<|endoftext|>'] });
+    const tokenizer = new Tokenizer(bpe.vocab, bpe.merges, ['<|endoftext|>']);
+    const runDir = path.join(dir, 'run');
+    saveTinyCheckpoint(runDir, tokenizer, MODEL, 1);
+    const promptIds = tokenizer.encode(PROMPT);
+
+    const node: Record<string, number> = {};
+    let nodeIds: number[] = [];
+    for (const threads of [1, 0]) {
+      const model = await InferenceModel.fromCheckpoint(runDir, threads ? { threads } : {});
+      const rates: number[] = [];
+      await generate(model, promptIds, { maxNewTokens: 8, temperature: 0 }); // warm-up
+      for (let r = 0; r < runs; r++) {
+        const start = performance.now();
+        nodeIds = await generate(model, promptIds, { maxNewTokens: tokens, temperature: 0 });
+        rates.push(nodeIds.length / ((performance.now() - start) / 1000));
+      }
+      node[threads ? 'threads1' : 'threadsDefault'] = median(rates);
+      await model.release();
+    }
+
+    const exports: Record<string, unknown> = {};
+    const page: Record<string, unknown> = {};
+    const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(dir, 'chromium-')), {
+      executablePath: chromiumPath, headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    try {
+      for (const weights of ['initializers', 'inputs'] as WeightsMode[]) {
+        const start = performance.now();
+        const result = exportWebSite({ checkpoint: runDir, tokenizer, out: path.join(dir, `site-${weights}`), weights });
+        const modelBytes = result.files.filter((f) => f.path.startsWith('model/')).reduce((sum, f) => sum + f.bytes, 0);
+        exports[weights] = { seconds: (performance.now() - start) / 1000, modelMB: modelBytes / 1e6, siteMB: result.files.reduce((s, f) => s + f.bytes, 0) / 1e6 };
+        const server = await serveSite(result.out);
+        const results = [];
+        for (let r = 0; r < runs; r++) {
+          const tab = await context.newPage();
+          results.push(await pageRun(tab, server.url));
+          await tab.close();
+        }
+        await server.close();
+        page[weights] = {
+          loadMs: median(results.map((x) => x.loadMs)),
+          loadMsRuns: results.map((x) => x.loadMs),
+          tokensPerSecond: median(results.map((x) => x.tokensPerSecond)),
+          sameIdsAsNode: results.every((x) => x.ids.join() === nodeIds.join()),
+        };
+      }
+    } finally {
+      await context.close();
+    }
+    console.log(JSON.stringify({
+      machine: `${os.cpus()[0]?.model} × ${os.availableParallelism()}, Node ${process.version}`,
+      chromium: (await import('node:child_process')).execFileSync(chromiumPath, ['--version'], { encoding: 'utf8' }).trim(),
+      model: MODEL, promptTokens: promptIds.length, tokens, runs,
+      export: exports, page, node: { tokensPerSecond: node },
+    }, null, 2));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
