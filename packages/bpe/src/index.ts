@@ -4,13 +4,6 @@ export { compareBytes, comparePairs } from './merge-order.js';
 export { trainBpe, resolveTrainBpeConfig, DEFAULT_TRAIN_BPE_CONFIG } from './train-bpe.js';
 export type { TrainBpeOptions, TrainBpeConfig, BpeProgress, BpeModel } from './train-bpe.js';
 export { trainBpeReference } from './reference-bpe.js';
-export {
-  formatGpt2Merges,
-  formatGpt2Vocab,
-  formatTokenizerJson,
-  parseGpt2Merges,
-  parseGpt2Vocab,
-  readGpt2Files,
-  readTokenizerJson,
-  writeGpt2Files,
-} from './gpt2-files.js';
+export { formatGpt2Merges, formatGpt2Vocab, formatTokenizerJson, parseGpt2Merges, parseGpt2Vocab, parseTokenizerJson } from './gpt2-format.js';
+export type { Merge, Vocab } from './gpt2-format.js';
+export { readGpt2Files, readTokenizerJson, writeGpt2Files } from './gpt2-files.js';

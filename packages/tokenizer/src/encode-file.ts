@@ -15,12 +15,13 @@ import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/prom
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RangeEncoder, type TokenDtype } from './range-encoder.js';
+import { RangeEncoder } from './range-encoder.js';
 import { lastSafeCutInBytes } from './safe-boundary.js';
 import type { CompiledBpe } from './bpe-encoder.js';
+import { tokenDtype, type TokenDtype } from './token-dtype.js';
 import type { Tokenizer } from './tokenizer.js';
 
-export type { TokenDtype } from './range-encoder.js';
+export { tokenDtype, type TokenDtype } from './token-dtype.js';
 
 /** What `<output>.json` holds; the train package reads exactly these fields. */
 export interface TokenFileSidecar {
@@ -75,10 +76,6 @@ type Ids = Uint16Array | Uint32Array;
 const CUT_WINDOW = 64 << 10;
 /** The smallest job the tail shrinks to (jobBytes); small enough to even out, big enough to keep per-job costs small. */
 const TAIL_JOB_BYTES = 256 << 10;
-
-export function tokenDtype(vocabSize: number): TokenDtype {
-  return vocabSize <= 0x10000 ? 'uint16' : 'uint32';
-}
 
 export async function encodeFile(tokenizer: Tokenizer, input: string, output: string, options: EncodeFileOptions = {}): Promise<TokenFileSidecar> {
   const workers = options.workers ?? os.availableParallelism();

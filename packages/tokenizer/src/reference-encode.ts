@@ -4,7 +4,7 @@
  * pre-token becomes a list of byte strings, and the adjacent pair with the lowest merge rank
  * (leftmost on ties) is merged until no adjacent pair is a merge.
  */
-import { pretokenize } from '@cs336/bpe';
+import { pretokenize } from '@cs336/bpe/pretokenize';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 

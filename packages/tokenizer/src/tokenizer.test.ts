@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
 import { referenceEncode } from './reference-encode.js';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer } from './node-tokenizer.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 

@@ -1,16 +1,18 @@
 /**
  * A byte-level BPE tokenizer with GPT-2's exact semantics (tiktoken's `gpt2` ids on GPT-2's files).
- * This class is the policy layer: validation, files, decoding, streaming, hashing, file encoding.
+ * This class is the policy layer: validation, parsing, decoding, streaming, counting, hashing.
  * The hot path is BpeEncoder (bpe-encoder.ts).
+ *
+ * Nothing here touches Node: this class is the whole of the package's main entry in browsers, Deno,
+ * Bun and web workers. The file APIs (fromFiles, encodeFile) are added by node-tokenizer.ts.
  *
  * Lone UTF-16 surrogates (not valid Unicode) are encoded as U+FFFD's bytes EF BF BD, exactly what
  * `TextEncoder` does, so `encode(s)` equals encoding `new TextEncoder().encode(s)`.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parseGpt2Merges, parseGpt2Vocab, readTokenizerJson } from '@cs336/bpe';
+import { parseGpt2Merges, parseGpt2Vocab, parseTokenizerJson } from '@cs336/bpe/gpt2-format';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { BpeEncoder, MergeError, compileBpe, type CompiledBpe } from './bpe-encoder.js';
-import { encodeFile, type EncodeFileOptions, type TokenFileSidecar } from './encode-file.js';
 import { lastSafeCutInText } from './safe-boundary.js';
 
 /** The data a tokenizer is built from. */
@@ -19,6 +21,13 @@ export interface TokenizerModel {
   merges: readonly (readonly [Uint8Array, Uint8Array])[];
   specialTokens: readonly string[];
 }
+
+/** What the static constructors build: Tokenizer itself or a subclass (the Node one). */
+export type TokenizerClass<T extends Tokenizer> = new (
+  vocab: ReadonlyMap<number, Uint8Array>,
+  merges: readonly (readonly [Uint8Array, Uint8Array])[],
+  specialTokens?: readonly string[],
+) => T;
 
 /** encodeIterable encodes at most about this many UTF-16 units per step. */
 const STREAM_WINDOW = 1 << 20;
@@ -50,30 +59,45 @@ export class Tokenizer {
     this.model = { vocab, merges, specialTokens: compiled.specialTokens };
   }
 
-  /** Reads GPT-2 `vocab.json` + `merges.txt` (or what @cs336/bpe writes). */
-  static async fromFiles(vocabPath: string, mergesPath: string, specialTokens: readonly string[] = []): Promise<Tokenizer> {
-    const [vocabText, mergesText] = await Promise.all([readFile(vocabPath, 'utf8'), readFile(mergesPath, 'utf8')]);
-    const vocab = parseGpt2Vocab(vocabText, vocabPath);
-    const merges = parseGpt2Merges(mergesText, mergesPath);
+  /**
+   * Builds a tokenizer from the contents of GPT-2 `vocab.json` + `merges.txt` (or what @cs336/bpe
+   * writes). `sources` name the two texts in error messages (file paths, URLs).
+   */
+  static fromGpt2Text<T extends Tokenizer>(
+    this: TokenizerClass<T>,
+    vocabJson: string,
+    mergesText: string,
+    specialTokens: readonly string[] = [],
+    sources: { vocab?: string; merges?: string } = {},
+  ): T {
+    const vocabSource = sources.vocab ?? 'vocab.json';
+    const mergesSource = sources.merges ?? 'merges.txt';
+    if (typeof vocabJson !== 'string' || typeof mergesText !== 'string') throw new TypeError(`Tokenizer.fromGpt2Text: expected the texts of ${vocabSource} and ${mergesSource} as strings`);
+    const vocab = parseGpt2Vocab(vocabJson, vocabSource);
+    const merges = parseGpt2Merges(mergesText, mergesSource);
     try {
-      return new Tokenizer(vocab, merges, specialTokens);
+      return new this(vocab, merges, specialTokens);
     } catch (error) {
       if (error instanceof MergeError) {
         // parseGpt2Merges skips a leading #version line; blank lines elsewhere are errors there.
         const line = error.mergeIndex + 1 + (mergesText.startsWith('#version') ? 1 : 0);
-        throw new Error(`${mergesPath}:${line}: ${error.message} (vocab: ${vocabPath})`);
+        throw new Error(`${mergesSource}:${line}: ${error.message} (vocab: ${vocabSource})`);
       }
-      throw new Error(`${vocabPath} + ${mergesPath}: ${(error as Error).message}`);
+      throw new Error(`${vocabSource} + ${mergesSource}: ${(error as Error).message}`);
     }
   }
 
-  /** Reads a Hugging Face ByteLevel BPE `tokenizer.json`; its added tokens become special tokens. */
-  static async fromTokenizerJson(file: string): Promise<Tokenizer> {
-    const { vocab, merges, specialTokens } = await readTokenizerJson(file);
+  /**
+   * Builds a tokenizer from the contents of a Hugging Face ByteLevel BPE `tokenizer.json`; its added
+   * tokens become special tokens. `source` names it in error messages.
+   */
+  static fromTokenizerJsonText<T extends Tokenizer>(this: TokenizerClass<T>, json: string, source = 'tokenizer.json'): T {
+    if (typeof json !== 'string') throw new TypeError(`Tokenizer.fromTokenizerJsonText: expected the text of ${source} as a string, got ${json === null ? 'null' : typeof json}`);
+    const { vocab, merges, specialTokens } = parseTokenizerJson(json, source);
     try {
-      return new Tokenizer(vocab, merges, specialTokens);
+      return new this(vocab, merges, specialTokens);
     } catch (error) {
-      throw new Error(`${file}: ${(error as Error).message}`);
+      throw new Error(`${source}: ${(error as Error).message}`);
     }
   }
 
@@ -94,6 +118,24 @@ export class Tokenizer {
     return this.encoder.encode(text);
   }
 
+  /**
+   * How many ids `encode(text)` gives, without building them (no id array is allocated).
+   */
+  countTokens(text: string): number {
+    if (typeof text !== 'string') throw new TypeError(`Tokenizer.countTokens: expected a string, got ${text === null ? 'null' : typeof text}`);
+    return this.encoder.count(text, Infinity);
+  }
+
+  /**
+   * Whether `text` encodes to at most `limit` ids. Stops as soon as the count passes the limit, so a
+   * long text over a small limit costs only its first few pre-tokens.
+   */
+  isWithinLimit(text: string, limit: number): boolean {
+    if (typeof text !== 'string') throw new TypeError(`Tokenizer.isWithinLimit: expected a string, got ${text === null ? 'null' : typeof text}`);
+    if (!(Number.isInteger(limit) && limit >= 0) && limit !== Infinity) throw new RangeError(`Tokenizer.isWithinLimit: limit is ${limit}; use a non-negative integer (or Infinity)`);
+    return this.encoder.count(text, limit) <= limit;
+  }
+
   /** @internal The flat form worker threads rebuild the encoder from (see encode-file.ts). */
   compiled(): CompiledBpe {
     return this.compiledBpe;
@@ -102,12 +144,12 @@ export class Tokenizer {
   /**
    * Ids of a text arriving in chunks, produced lazily with bounded memory. Chunks are joined and cut
    * only at safe boundaries (safe-boundary.ts), so the ids equal `encode(chunks.join(''))`.
-   * A sync iterable of strings (e.g. lines) gives a sync generator; an async iterable or a Node
-   * `Readable` (strings or UTF-8 bytes) gives an async generator.
+   * A sync iterable of strings (e.g. lines) gives a sync generator; an async iterable of strings or
+   * UTF-8 bytes (a Node `Readable`, a web `ReadableStream`'s reader loop) gives an async generator.
    */
   encodeIterable(source: Iterable<string>): Generator<number, void, undefined>;
-  encodeIterable(source: AsyncIterable<string | Uint8Array> | NodeJS.ReadableStream): AsyncGenerator<number, void, undefined>;
-  encodeIterable(source: Iterable<string> | AsyncIterable<string | Uint8Array> | NodeJS.ReadableStream): Generator<number, void, undefined> | AsyncGenerator<number, void, undefined> {
+  encodeIterable(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<number, void, undefined>;
+  encodeIterable(source: Iterable<string> | AsyncIterable<string | Uint8Array>): Generator<number, void, undefined> | AsyncGenerator<number, void, undefined> {
     if (typeof source === 'object' && source !== null && Symbol.asyncIterator in source) return this.encodeAsyncChunks(source as AsyncIterable<string | Uint8Array>);
     // A string is an iterable of its characters; take it whole instead.
     if (typeof source === 'string') return this.encodeSyncChunks([source]);
@@ -188,38 +230,44 @@ export class Tokenizer {
    */
   hash(): string {
     if (this.hashHex !== undefined) return this.hashHex;
-    const hash = createHash('sha256');
-    const header = new Uint32Array(1);
+    // One buffer, hashed once: the layout (little-endian u32 lengths) is what checkpoints recorded
+    // when this was many node:crypto updates, so the hex is unchanged.
+    const utf8 = new TextEncoder();
+    const tag = utf8.encode('cs336-tokenizer/v1');
+    const specials = utf8.encode(JSON.stringify(this.specialTokens));
+    let size = tag.length + 4 + 4 + specials.length;
+    this.tokenBytes.forEach((bytes) => {
+      if (bytes) size += 8 + bytes.length;
+    });
+    for (const [left, right] of this.model.merges) size += 8 + left.length + right.length;
+    const buffer = new Uint8Array(size);
+    const view = new DataView(buffer.buffer);
+    let offset = 0;
     const u32 = (value: number) => {
-      header[0] = value;
-      hash.update(new Uint8Array(header.buffer));
+      view.setUint32(offset, value, true);
+      offset += 4;
     };
-    hash.update('cs336-tokenizer/v1');
+    const put = (bytes: Uint8Array) => {
+      buffer.set(bytes, offset);
+      offset += bytes.length;
+    };
+    put(tag);
     u32(this.tokenBytes.length);
     this.tokenBytes.forEach((bytes, id) => {
       if (!bytes) return;
       u32(id);
       u32(bytes.length);
-      hash.update(bytes);
+      put(bytes);
     });
     u32(this.model.merges.length);
     for (const [left, right] of this.model.merges) {
       u32(left.length);
-      hash.update(left);
+      put(left);
       u32(right.length);
-      hash.update(right);
+      put(right);
     }
-    hash.update(JSON.stringify(this.specialTokens));
-    this.hashHex = hash.digest('hex');
+    put(specials);
+    this.hashHex = bytesToHex(sha256(buffer));
     return this.hashHex;
-  }
-
-  /**
-   * Encodes the text file `input` into `output`: raw little-endian uint16 ids (uint32 when the vocab
-   * exceeds 65,536 ids) plus the sidecar `<output>.json`, both written atomically. With `workers` > 0
-   * the file is split at safe boundaries and encoded on worker threads; the ids equal one `encode`.
-   */
-  encodeFile(input: string, output: string, options: EncodeFileOptions = {}): Promise<TokenFileSidecar> {
-    return encodeFile(this, input, output, options);
   }
 }

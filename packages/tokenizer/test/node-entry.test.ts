@@ -1,0 +1,64 @@
+/**
+ * What Node users imported before the package became portable still works: a plain Node process
+ * (not jest, whose module mapper points at src/), in a project that has the package in its
+ * node_modules (a link to this folder), resolves `@cs336/tokenizer` through the export map's
+ * `node` condition to the built entry with the file APIs, reads GPT-2's files and encodes a file on
+ * a worker thread. `@cs336/tokenizer/node` is the same module; `/portable` is the browser entry.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const SCRIPT = `
+import { Tokenizer, tokenDtype, referenceEncode } from '@cs336/tokenizer';
+import * as nodeEntry from '@cs336/tokenizer/node';
+import * as portable from '@cs336/tokenizer/portable';
+const [vocab, merges, text, out] = JSON.parse(process.env.NODE_ENTRY_ARGS);
+const tokenizer = await Tokenizer.fromFiles(vocab, merges, ['<|endoftext|>']);
+const sidecar = await tokenizer.encodeFile(text, out, { workers: 1 });
+const fileIds = [...new Uint16Array(new Uint8Array(await import('node:fs').then((fs) => fs.readFileSync(out))).buffer)];
+console.log(JSON.stringify({
+  sameModule: nodeEntry.Tokenizer === Tokenizer,
+  portableHasFileApi: 'fromFiles' in portable.Tokenizer || 'encodeFile' in portable.Tokenizer.prototype,
+  isPortableTokenizer: tokenizer instanceof portable.Tokenizer,
+  dtype: tokenDtype(tokenizer.vocabSize),
+  referenceEncode: typeof referenceEncode,
+  ids: tokenizer.encode(await import('node:fs').then((fs) => fs.readFileSync(text, 'utf8'))),
+  fileIds,
+  sidecar,
+}));
+`;
+
+describeWithFixtures('the Node entry, as Node resolves it', () => {
+  it('keeps Tokenizer.fromFiles and encodeFile on the main entry, and /node is the same module', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-node-entry-'));
+    try {
+      const out = path.join(dir, 'address.bin');
+      fs.mkdirSync(path.join(dir, 'node_modules', '@cs336'), { recursive: true });
+      fs.symlinkSync(packageDir, path.join(dir, 'node_modules', '@cs336', 'tokenizer'), 'dir');
+      fs.writeFileSync(path.join(dir, 'user.mjs'), SCRIPT);
+      const stdout = execFileSync(process.execPath, [path.join(dir, 'user.mjs')], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_ENTRY_ARGS: JSON.stringify([fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), fixturePath('address.txt'), out]) },
+      });
+      const result = JSON.parse(stdout) as { sameModule: boolean; portableHasFileApi: boolean; isPortableTokenizer: boolean; dtype: string; referenceEncode: string; ids: number[]; fileIds: number[]; sidecar: { count: number } };
+      const expected = (JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] }).cases.find((c) => c.name === 'address.txt')!;
+      expect(result.sameModule).toBe(true);
+      expect(result.portableHasFileApi).toBe(false);
+      expect(result.isPortableTokenizer).toBe(true);
+      expect(result.dtype).toBe('uint16');
+      expect(result.referenceEncode).toBe('function');
+      expect(result.ids).toEqual(expected.ids);
+      expect(result.fileIds).toEqual(expected.ids);
+      expect(result.sidecar.count).toBe(expected.ids.length);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
