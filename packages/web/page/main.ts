@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-web/wasm';
 import { Tokenizer } from '@cs336/tokenizer';
 import { generate, resolveGenerateOptions, type NextTokenModel } from '@cs336/train/generate';
-import { ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, type SiteManifest, type SiteTokenizer } from '../src/site-manifest.js';
+import { ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, type SiteManifest } from '../src/site-manifest.js';
 import { WebModel } from './web-model.js';
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -30,24 +30,10 @@ function setStatus(state: 'loading' | 'ready' | 'waiting' | 'generating' | 'done
   ui.status.textContent = text;
 }
 
-async function fetchJson<T>(url: URL): Promise<T> {
+async function fetchText(url: URL): Promise<string> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`fetching ${url.pathname}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function buildTokenizer(data: SiteTokenizer): Tokenizer {
-  const vocab = new Map<number, Uint8Array>();
-  data.vocab.forEach((token, id) => { if (token !== null) vocab.set(id, fromBase64(token)); });
-  const merges = data.merges.map(([a, b]) => [fromBase64(a), fromBase64(b)] as const);
-  return new Tokenizer(vocab, merges, data.specialTokens);
+  return response.text();
 }
 
 /** Lets the browser paint between tokens: a message-channel task, not setTimeout (clamped to ≥ 4 ms when nested). */
@@ -66,17 +52,14 @@ function readNumber(input: HTMLInputElement, name: string): number {
 
 async function main(): Promise<void> {
   const base = new URL('./', location.href);
-  const manifest = await fetchJson<SiteManifest>(new URL(SITE_MANIFEST_FILE, base));
+  const manifest = JSON.parse(await fetchText(new URL(SITE_MANIFEST_FILE, base))) as SiteManifest;
   if (manifest.format !== SITE_FORMAT) throw new Error(`${SITE_MANIFEST_FILE}: format ${JSON.stringify(manifest.format)}, this page reads ${SITE_FORMAT}; export the site again`);
   ort.env.wasm.wasmPaths = new URL(`${ORT_DIR}/`, base).href;
   // Threads need cross-origin isolation (SharedArrayBuffer); `cs336 export web --serve` sends the headers.
   const threads = crossOriginIsolated ? Math.min(4, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))) : 1;
   ort.env.wasm.numThreads = threads;
-  const [tokenizerData, model] = await Promise.all([
-    fetchJson<SiteTokenizer>(new URL(manifest.files.tokenizer, base)),
-    WebModel.load(ort, manifest, base),
-  ]);
-  const tokenizer = buildTokenizer(tokenizerData);
+  const [tokenizerJson, model] = await Promise.all([fetchText(new URL(manifest.files.tokenizer, base)), WebModel.load(ort, manifest, base)]);
+  const tokenizer = Tokenizer.fromTokenizerJsonText(tokenizerJson, manifest.files.tokenizer);
   const loadMs = performance.now();
   const { model: m, checkpoint } = manifest;
   ui.info.dataset.loadMs = loadMs.toFixed(0);

@@ -10,23 +10,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'dist/page');
 fs.mkdirSync(out, { recursive: true });
 
-// Until @cs336/tokenizer's main entry is free of Node built-ins, its file and worker code (never
-// called by the page) imports them at the top; those imports resolve to an empty module here.
-const stubbed = new Set();
-const stubNodeBuiltins = {
-  name: 'stub-node-builtins',
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => {
-      stubbed.add(`${args.path} (from ${path.relative(root, args.importer)})`);
-      return { path: args.path, namespace: 'node-stub' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-  },
-};
-
 const result = await build({
-  plugins: [stubNodeBuiltins],
-  inject: [path.join(root, 'scripts/buffer-shim.mjs')],
   entryPoints: [path.join(root, 'page/main.ts')],
   bundle: true,
   format: 'esm',
@@ -41,6 +25,8 @@ const result = await build({
 });
 fs.copyFileSync(path.join(root, 'page/index.html'), path.join(out, 'index.html'));
 const inputs = Object.keys(result.metafile.inputs);
-if (stubbed.size > 0) console.log(`page bundle: stubbed Node built-ins ${[...stubbed].join(', ')}`);
+// platform 'browser' already refuses to resolve node:* imports; this catches a bare 'fs' marked empty by a browser field.
+const nodeOnly = inputs.filter((file) => file.startsWith('node:') || file.includes('(disabled)'));
+if (nodeOnly.length > 0) throw new Error(`the page bundle pulls in Node-only modules: ${nodeOnly.join(', ')}`);
 const bytes = fs.statSync(path.join(out, 'app.js')).size;
 console.log(`page bundle: dist/page/app.js ${(bytes / 1024).toFixed(1)} kB from ${inputs.length} modules`);

@@ -5,7 +5,7 @@
  *   model/prefill.onnx        @cs336/train's prefill graph (prompt → logits + KV cache)
  *   model/decode_step.onnx    its decode-step graph (one token + KV cache → logits + longer cache)
  *   model/weights.bin         only in `inputs` mode; otherwise the weights are baked into both graphs
- *   model/tokenizer.json      vocab, merges and special tokens (site-manifest.ts SiteTokenizer)
+ *   model/tokenizer.json      the tokenizer as a Hugging Face ByteLevel BPE tokenizer.json (its added tokens are the specials)
  *   ort/                      onnxruntime-web's wasm build, so the page works offline
  * The folder is assembled beside `out` and renamed into place: a failed export leaves nothing half written.
  */
@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatTokenizerJson } from '@cs336/bpe';
 import { parameterCount, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import type { Tokenizer } from '@cs336/tokenizer';
 import {
@@ -20,7 +21,7 @@ import {
 } from '@cs336/train';
 import { bakeParameters } from './bake-parameters.js';
 import {
-  ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, WEIGHTS_MODES, type SiteManifest, type SiteParameter, type SiteTokenizer, type WeightsMode,
+  ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, WEIGHTS_MODES, type SiteManifest, type SiteParameter, type WeightsMode,
 } from './site-manifest.js';
 
 export const END_OF_TEXT = '<|endoftext|>';
@@ -62,17 +63,10 @@ function ortDir(): { dir: string; version: string } {
   return { dir, version };
 }
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-}
-
-/** The tokenizer as the page's tokenizer.json. */
-export function siteTokenizer(tokenizer: Tokenizer): SiteTokenizer {
+/** The tokenizer as the page's tokenizer.json (Hugging Face format; the page reads it with Tokenizer.fromTokenizerJsonText). */
+export function siteTokenizer(tokenizer: Tokenizer): string {
   const { vocab, merges, specialTokens } = tokenizer.toModel();
-  const size = Math.max(-1, ...vocab.keys()) + 1;
-  const table: Array<string | null> = Array.from({ length: size }, () => null);
-  for (const [id, bytes] of vocab) table[id] = base64(bytes);
-  return { format: 'cs336-web-tokenizer/1', vocab: table, merges: merges.map(([a, b]) => [base64(a), base64(b)]), specialTokens: [...specialTokens] };
+  return formatTokenizerJson(vocab, merges, specialTokens);
 }
 
 function checkOut(out: string): void {
@@ -151,7 +145,7 @@ export function exportWebSite(options: ExportWebOptions): ExportWebResult {
       }
       write(siteFiles.weights, new Uint8Array(all.buffer));
     }
-    write(siteFiles.tokenizer, JSON.stringify(siteTokenizer(tokenizer)));
+    write(siteFiles.tokenizer, siteTokenizer(tokenizer));
     const { metadata } = checkpoint;
     const stopToken = tokenizer.specialTokenId(END_OF_TEXT);
     const manifest: SiteManifest = {

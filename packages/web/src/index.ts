@@ -5,4 +5,4 @@ export { bakeParameters } from './bake-parameters.js';
 export { serveSite } from './serve-site.js';
 export type { ServeSiteOptions, SiteServer } from './serve-site.js';
 export { ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, WEIGHTS_MODES } from './site-manifest.js';
-export type { SiteManifest, SiteParameter, SiteTokenizer, WeightsMode } from './site-manifest.js';
+export type { SiteManifest, SiteParameter, WeightsMode } from './site-manifest.js';

@@ -48,13 +48,3 @@ export interface SiteManifest {
   defaults: { prompt: string; temperature: number; topP: number; maxNewTokens: number; seed: number };
   onnxruntimeWeb: string;
 }
-
-/** tokenizer.json of the site: token bytes in base64, so any byte sequence survives JSON. */
-export interface SiteTokenizer {
-  format: 'cs336-web-tokenizer/1';
-  /** vocab[id] = the token's bytes in base64 (null for an unused id). */
-  vocab: Array<string | null>;
-  /** Merge pairs in order, each side base64. */
-  merges: Array<[string, string]>;
-  specialTokens: string[];
-}
