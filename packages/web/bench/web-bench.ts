@@ -5,7 +5,8 @@
  *    BENCH_RUNS fresh pages) per weights mode, in headless Chromium (onnxruntime-web, wasm),
  *  - generate: greedy tokens/s for BENCH_TOKENS tokens from the same prompt, in the page (per weights
  *    mode) and in Node (InferenceModel + generate(), what `cs336 generate` runs; 1 thread, like the page
- *    on this 2-core machine, and ORT's default), and whether the page's ids equal Node's.
+ *    on this 2-core machine, and ORT's default), and whether the page's ids equal Node's; and in Node with
+ *    the page's baked graphs (1 thread), which tells the cost of feeding the weights from the runtime's.
  * The model is TinyStories-shaped (d 512, 4 layers, 16 heads, T 256, vocab 10k, as @cs336/train's
  * bench) with fresh weights: speed does not depend on training. Tokenizer: BPE 10k on gutenberg valid.
  * Run: pnpm --filter @cs336/web bench (after pnpm build; needs Chromium, see scripts/ensure-chromium.sh).
@@ -16,10 +17,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { Session, type HostTensor } from '@cs336/graph';
+import { resolveTransformerConfig, type TransformerConfig } from '@cs336/nn';
 import { trainBpe } from '@cs336/bpe';
 import { Tokenizer } from '@cs336/tokenizer';
-import { InferenceModel, generate } from '@cs336/train';
-import { exportWebSite, serveSite, type WeightsMode } from '../src/index.js';
+import {
+  IDS_INPUT, InferenceModel, LAST_POSITION_INPUT, LOGITS_OUTPUT, POSITION_INPUT, buildDecodeStepGraph, buildPrefillGraph, generate, kvName, loadCheckpoint,
+  type NextTokenModel,
+} from '@cs336/train';
+import { bakeParameters, exportWebSite, serveSite, type WeightsMode } from '../src/index.js';
 import { saveTinyCheckpoint } from '../test/tiny-checkpoint.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +35,36 @@ const dataDir = process.env.CS336_DATA ?? path.join(here, '../../../../shared/da
 const chromiumPath = process.env.CS336_CHROMIUM ?? '/usr/bin/chromium';
 const MODEL = { vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16, dFf: 1344 };
 const PROMPT = 'Once upon a time there was a little girl who';
+
+/** InferenceModel's KV-cache rule over graphs with the weights baked in, in onnxruntime-node. */
+class BakedNodeModel implements NextTokenModel {
+  private cached: { ids: number[]; past: Record<string, HostTensor> } | undefined;
+  private constructor(private readonly model: TransformerConfig, private readonly prefill: Session, private readonly step: Session) {}
+  get contextLength() { return this.model.contextLength; }
+  get vocabSize() { return this.model.vocabSize; }
+  static async create(runDir: string, threads: number): Promise<BakedNodeModel> {
+    const checkpoint = loadCheckpoint(runDir);
+    const model = resolveTransformerConfig(checkpoint.metadata.modelConfig as Partial<TransformerConfig>);
+    const parameters = new Map([...checkpoint.parameters].map(([name, t]) => [name, t.data as Float32Array]));
+    const open = (bytes: Uint8Array) => Session.create(bakeParameters(bytes, parameters), { threads });
+    return new BakedNodeModel(model, await open(buildPrefillGraph(model).toModel()), await open(buildDecodeStepGraph(model).toModel()));
+  }
+  async nextTokenLogits(ids: readonly number[]): Promise<Float32Array> {
+    const int64 = (values: number[], dims: number[]): HostTensor => ({ dtype: 'int64', dims, data: BigInt64Array.from(values, BigInt) });
+    const previous = this.cached;
+    let out: Record<string, HostTensor>;
+    if (previous && ids.length === previous.ids.length + 1 && previous.ids.every((id, i) => id === ids[i])) {
+      out = await this.step.run({ [IDS_INPUT]: int64([ids.at(-1)!], [1, 1]), [POSITION_INPUT]: int64([previous.ids.length], [1]), ...previous.past });
+    } else {
+      out = await this.prefill.run({ [IDS_INPUT]: int64([...ids], [1, ids.length]), [LAST_POSITION_INPUT]: int64([ids.length - 1], []) });
+    }
+    const past: Record<string, HostTensor> = {};
+    for (let i = 0; i < this.model.numLayers; i++) for (const part of ['k', 'v'] as const) past[kvName('past', i, part)] = out[kvName('present', i, part)]!;
+    this.cached = { ids: [...ids], past };
+    return out[LOGITS_OUTPUT]!.data as Float32Array;
+  }
+  async release(): Promise<void> { await this.prefill.release(); await this.step.release(); }
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -58,20 +94,26 @@ async function main(): Promise<void> {
     saveTinyCheckpoint(runDir, tokenizer, MODEL, 1);
     const promptIds = tokenizer.encode(PROMPT);
 
-    const node: Record<string, number> = {};
-    let nodeIds: number[] = [];
-    for (const threads of [1, 0]) {
-      const model = await InferenceModel.fromCheckpoint(runDir, threads ? { threads } : {});
-      const rates: number[] = [];
-      await generate(model, promptIds, { maxNewTokens: 8, temperature: 0 }); // warm-up
-      for (let r = 0; r < runs; r++) {
+    // Each model's runs interleaved with the others', so a change in the machine's load hits them alike.
+    const nodeModels: Record<string, NextTokenModel & { release(): Promise<void> }> = {
+      threads1: await InferenceModel.fromCheckpoint(runDir, { threads: 1 }),
+      threadsDefault: await InferenceModel.fromCheckpoint(runDir),
+      bakedThreads1: await BakedNodeModel.create(runDir, 1),
+    };
+    const rates: Record<string, number[]> = {};
+    const nodeIdsBy: Record<string, number[]> = {};
+    for (const model of Object.values(nodeModels)) await generate(model, promptIds, { maxNewTokens: 8, temperature: 0 }); // warm-up
+    for (let r = 0; r < runs; r++) {
+      for (const [name, model] of Object.entries(nodeModels)) {
         const start = performance.now();
-        nodeIds = await generate(model, promptIds, { maxNewTokens: tokens, temperature: 0 });
-        rates.push(nodeIds.length / ((performance.now() - start) / 1000));
+        nodeIdsBy[name] = await generate(model, promptIds, { maxNewTokens: tokens, temperature: 0 });
+        (rates[name] ??= []).push(nodeIdsBy[name]!.length / ((performance.now() - start) / 1000));
       }
-      node[threads ? 'threads1' : 'threadsDefault'] = median(rates);
-      await model.release();
     }
+    const node = Object.fromEntries(Object.entries(rates).map(([name, values]) => [name, median(values)]));
+    for (const model of Object.values(nodeModels)) await model.release();
+    const nodeIds = nodeIdsBy.threads1!;
+    const nodeSameIds = Object.values(nodeIdsBy).every((ids) => ids.join() === nodeIds.join());
 
     const exports: Record<string, unknown> = {};
     const page: Record<string, unknown> = {};
@@ -107,7 +149,7 @@ async function main(): Promise<void> {
       machine: `${os.cpus()[0]?.model} × ${os.availableParallelism()}, Node ${process.version}`,
       chromium: (await import('node:child_process')).execFileSync(chromiumPath, ['--version'], { encoding: 'utf8' }).trim(),
       model: MODEL, promptTokens: promptIds.length, tokens, runs,
-      export: exports, page, node: { tokensPerSecond: node },
+      export: exports, page, node: { tokensPerSecond: node, sameIds: nodeSameIds },
     }, null, 2));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
