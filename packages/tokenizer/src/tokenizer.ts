@@ -14,6 +14,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { BpeEncoder, MergeError, compileBpe, type CompiledBpe } from './bpe-encoder.js';
 import { lastSafeCutInText } from './safe-boundary.js';
+import { tokenTableOf, type TokenTable } from './token-table.js';
 
 /** The data a tokenizer is built from. */
 export interface TokenizerModel {
@@ -29,6 +30,16 @@ export type TokenizerClass<T extends Tokenizer> = new (
   specialTokens?: readonly string[],
 ) => T;
 
+/**
+ * @internal A tokenizer already compiled, for data known to be valid (the bundled GPT-2): the
+ * constructor then skips compileBpe, and the model is built only if `toModel()` asks for it.
+ */
+export interface PrecompiledTokenizer {
+  compiled: CompiledBpe;
+  tokens: TokenTable;
+  model: () => TokenizerModel;
+}
+
 /** encodeIterable encodes at most about this many UTF-16 units per step. */
 const STREAM_WINDOW = 1 << 20;
 
@@ -37,26 +48,40 @@ export class Tokenizer {
   readonly vocabSize: number;
   /** Special tokens, in the order given. */
   readonly specialTokens: readonly string[];
-  private readonly tokenBytes: (Uint8Array | undefined)[];
+  private readonly tokens: TokenTable;
   private readonly compiledBpe: CompiledBpe;
   private readonly encoder: BpeEncoder;
-  private readonly model: TokenizerModel;
+  private model: TokenizerModel | (() => TokenizerModel);
   private readonly utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private hashHex: string | undefined;
 
   /**
    * `vocab`: id → token bytes; `merges`: pairs of token bytes in merge order (first = applied first);
    * `specialTokens`: strings always encoded as one token. A special token missing from the vocab is
-   * given the next free id.
+   * given the next free id. (`precompiled` is internal: when given, it replaces the other three.)
    */
-  constructor(vocab: ReadonlyMap<number, Uint8Array>, merges: readonly (readonly [Uint8Array, Uint8Array])[], specialTokens: readonly string[] = []) {
-    const { compiled, tokenBytes } = compileBpe(vocab, merges, specialTokens);
+  constructor(
+    vocab: ReadonlyMap<number, Uint8Array>,
+    merges: readonly (readonly [Uint8Array, Uint8Array])[],
+    specialTokens: readonly string[] = [],
+    /** @internal */
+    precompiled?: PrecompiledTokenizer,
+  ) {
+    let compiled: CompiledBpe;
+    if (precompiled) {
+      compiled = precompiled.compiled;
+      this.tokens = precompiled.tokens;
+      this.model = precompiled.model;
+    } else {
+      const result = compileBpe(vocab, merges, specialTokens);
+      compiled = result.compiled;
+      this.tokens = tokenTableOf(result.tokenBytes);
+      this.model = { vocab, merges, specialTokens: compiled.specialTokens };
+    }
     this.compiledBpe = compiled;
     this.encoder = new BpeEncoder(compiled);
     this.specialTokens = compiled.specialTokens;
-    this.tokenBytes = tokenBytes;
-    this.vocabSize = tokenBytes.length;
-    this.model = { vocab, merges, specialTokens: compiled.specialTokens };
+    this.vocabSize = this.tokens.offsets.length - 1;
   }
 
   /**
@@ -103,6 +128,7 @@ export class Tokenizer {
 
   /** The vocab, merges and special tokens this tokenizer was built from. */
   toModel(): TokenizerModel {
+    if (typeof this.model === 'function') this.model = this.model();
     return this.model;
   }
 
@@ -201,14 +227,20 @@ export class Tokenizer {
 
   /** The bytes of `ids` joined. Throws on an id that is not in the vocabulary. */
   decodeBytes(ids: readonly number[] | ArrayLike<number>): Uint8Array {
+    const { bytes, offsets } = this.tokens;
     let total = 0;
-    for (let i = 0; i < ids.length; i++) total += this.bytesOf(ids[i]!, i).length;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const length = Number.isInteger(id) && id >= 0 && id < this.vocabSize ? offsets[id + 1]! - offsets[id]! : 0;
+      if (length === 0) throw new RangeError(`Tokenizer.decode: id ${id} at index ${i} is not in the vocabulary (ids are 0..${this.vocabSize - 1})`);
+      total += length;
+    }
     const out = new Uint8Array(total);
     let offset = 0;
     for (let i = 0; i < ids.length; i++) {
-      const bytes = this.tokenBytes[ids[i]!]!;
-      out.set(bytes, offset);
-      offset += bytes.length;
+      const id = ids[i]!;
+      // Tokens are a few bytes: a plain loop beats making a subarray for each.
+      for (let k = offsets[id]!, end = offsets[id + 1]!; k < end; k++) out[offset++] = bytes[k]!;
     }
     return out;
   }
@@ -218,28 +250,24 @@ export class Tokenizer {
     return this.utf8Decoder.decode(this.decodeBytes(ids));
   }
 
-  private bytesOf(id: number, index: number): Uint8Array {
-    const bytes = Number.isInteger(id) ? this.tokenBytes[id] : undefined;
-    if (bytes === undefined) throw new RangeError(`Tokenizer.decode: id ${id} at index ${index} is not in the vocabulary (ids are 0..${this.vocabSize - 1})`);
-    return bytes;
-  }
-
   /**
    * sha256 (hex) of the vocab, merges and special tokens: two tokenizers with the same hash encode
    * alike. Token files and checkpoints record it to catch a tokenizer mix-up.
    */
   hash(): string {
     if (this.hashHex !== undefined) return this.hashHex;
-    // One buffer, hashed once: the layout (little-endian u32 lengths) is what checkpoints recorded
-    // when this was many node:crypto updates, so the hex is unchanged.
+    // One buffer, hashed once. The layout (little-endian u32 lengths; merges as the bytes of their
+    // two sides, which the merge triples name) is what checkpoints recorded when this was many
+    // node:crypto updates over the vocab and merges, so the hex is unchanged.
     const utf8 = new TextEncoder();
     const tag = utf8.encode('cs336-tokenizer/v1');
     const specials = utf8.encode(JSON.stringify(this.specialTokens));
+    const { offsets } = this.tokens;
+    const triples = this.compiledBpe.mergeTriples;
+    const lengthOf = (id: number) => offsets[id + 1]! - offsets[id]!;
     let size = tag.length + 4 + 4 + specials.length;
-    this.tokenBytes.forEach((bytes) => {
-      if (bytes) size += 8 + bytes.length;
-    });
-    for (const [left, right] of this.model.merges) size += 8 + left.length + right.length;
+    for (let id = 0; id < this.vocabSize; id++) if (lengthOf(id) > 0) size += 8 + lengthOf(id);
+    for (let i = 0; i < triples.length; i += 3) size += 8 + lengthOf(triples[i]!) + lengthOf(triples[i + 1]!);
     const buffer = new Uint8Array(size);
     const view = new DataView(buffer.buffer);
     let offset = 0;
@@ -251,20 +279,21 @@ export class Tokenizer {
       buffer.set(bytes, offset);
       offset += bytes.length;
     };
+    const putToken = (id: number) => {
+      u32(lengthOf(id));
+      put(this.tokens.bytes.subarray(offsets[id]!, offsets[id + 1]!));
+    };
     put(tag);
-    u32(this.tokenBytes.length);
-    this.tokenBytes.forEach((bytes, id) => {
-      if (!bytes) return;
+    u32(this.vocabSize);
+    for (let id = 0; id < this.vocabSize; id++) {
+      if (lengthOf(id) === 0) continue;
       u32(id);
-      u32(bytes.length);
-      put(bytes);
-    });
-    u32(this.model.merges.length);
-    for (const [left, right] of this.model.merges) {
-      u32(left.length);
-      put(left);
-      u32(right.length);
-      put(right);
+      putToken(id);
+    }
+    u32(triples.length / 3);
+    for (let i = 0; i < triples.length; i += 3) {
+      putToken(triples[i]!);
+      putToken(triples[i + 1]!);
     }
     put(specials);
     this.hashHex = bytesToHex(sha256(buffer));

@@ -3,7 +3,8 @@
  * (not jest, whose module mapper points at src/), in a project that has the package in its
  * node_modules (a link to this folder), resolves `@cs336/tokenizer` through the export map's
  * `node` condition to the built entry with the file APIs, reads GPT-2's files and encodes a file on
- * a worker thread. `@cs336/tokenizer/node` is the same module; `/portable` is the browser entry.
+ * a worker thread. `@cs336/tokenizer/node` is the same module; `/portable` is the browser entry;
+ * `/gpt2` gives GPT-2 as the Node Tokenizer.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ const SCRIPT = `
 import { Tokenizer, tokenDtype, referenceEncode } from '@cs336/tokenizer';
 import * as nodeEntry from '@cs336/tokenizer/node';
 import * as portable from '@cs336/tokenizer/portable';
+import { gpt2 } from '@cs336/tokenizer/gpt2';
 const [vocab, merges, text, out] = JSON.parse(process.env.NODE_ENTRY_ARGS);
 const tokenizer = await Tokenizer.fromFiles(vocab, merges, ['<|endoftext|>']);
 const sidecar = await tokenizer.encodeFile(text, out, { workers: 1 });
@@ -28,6 +30,8 @@ console.log(JSON.stringify({
   isPortableTokenizer: tokenizer instanceof portable.Tokenizer,
   dtype: tokenDtype(tokenizer.vocabSize),
   referenceEncode: typeof referenceEncode,
+  gpt2EncodeFile: typeof (await gpt2()).encodeFile,
+  gpt2SameHash: (await gpt2()).hash() === tokenizer.hash(),
   ids: tokenizer.encode(await import('node:fs').then((fs) => fs.readFileSync(text, 'utf8'))),
   fileIds,
   sidecar,
@@ -47,13 +51,15 @@ describeWithFixtures('the Node entry, as Node resolves it', () => {
         encoding: 'utf8',
         env: { ...process.env, NODE_ENTRY_ARGS: JSON.stringify([fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), fixturePath('address.txt'), out]) },
       });
-      const result = JSON.parse(stdout) as { sameModule: boolean; portableHasFileApi: boolean; isPortableTokenizer: boolean; dtype: string; referenceEncode: string; ids: number[]; fileIds: number[]; sidecar: { count: number } };
+      const result = JSON.parse(stdout) as { sameModule: boolean; portableHasFileApi: boolean; isPortableTokenizer: boolean; dtype: string; referenceEncode: string; gpt2EncodeFile: string; gpt2SameHash: boolean; ids: number[]; fileIds: number[]; sidecar: { count: number } };
       const expected = (JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] }).cases.find((c) => c.name === 'address.txt')!;
       expect(result.sameModule).toBe(true);
       expect(result.portableHasFileApi).toBe(false);
       expect(result.isPortableTokenizer).toBe(true);
       expect(result.dtype).toBe('uint16');
       expect(result.referenceEncode).toBe('function');
+      expect(result.gpt2EncodeFile).toBe('function');
+      expect(result.gpt2SameHash).toBe(true);
       expect(result.ids).toEqual(expected.ids);
       expect(result.fileIds).toEqual(expected.ids);
       expect(result.sidecar.count).toBe(expected.ids.length);

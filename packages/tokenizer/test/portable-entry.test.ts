@@ -4,7 +4,7 @@
  * global exists: a `vm` context holding only the web globals the tokenizer needs, and a real headless
  * Chromium when /usr/bin/chromium is installed (.ci/run installs it). Both build GPT-2 from the
  * course's vocab.json + merges.txt texts and must give tiktoken's ids (the course fixture), the ids
- * this Node process gives, and the same hash.
+ * this Node process gives, and the same hash; the bundled `/gpt2` encoding must give the same.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,13 +26,15 @@ interface ExpectedCase {
 }
 
 /** What the bundle computes, wherever it runs: per case the ids, plus counts and the hash. */
-const PROBE = `(vocabJson, mergesText, texts) => {
-  const { Tokenizer } = globalThis.cs336tokenizer;
+const PROBE = `async (vocabJson, mergesText, texts) => {
+  const { Tokenizer, gpt2 } = globalThis.cs336tokenizer;
   const tokenizer = Tokenizer.fromGpt2Text(vocabJson, mergesText, ['<|endoftext|>']);
   const ids = texts.map((text) => tokenizer.encode(text));
   const counts = texts.map((text) => tokenizer.countTokens(text));
   const roundTrips = texts.map((text, i) => tokenizer.decode(ids[i]) === text);
-  return JSON.stringify({ ids, counts, roundTrips, hash: tokenizer.hash(), hasFileApi: 'fromFiles' in Tokenizer });
+  const bundled = await gpt2();
+  const gpt2Ids = texts.map((text) => bundled.encode(text));
+  return JSON.stringify({ ids, counts, roundTrips, hash: tokenizer.hash(), hasFileApi: 'fromFiles' in Tokenizer, gpt2Ids, gpt2Hash: bundled.hash() });
 }`;
 
 interface ProbeResult {
@@ -41,12 +43,14 @@ interface ProbeResult {
   roundTrips: boolean[];
   hash: string;
   hasFileApi: boolean;
+  gpt2Ids: number[][];
+  gpt2Hash: string;
 }
 
-/** Bundles the package's main entry by name, as a browser app would (IIFE, one global). */
+/** Bundles the package's main and `/gpt2` entries by name, as a browser app would (IIFE, one global). */
 async function bundleMainEntry(): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
-    stdin: { contents: "export * from '@cs336/tokenizer';", resolveDir: packageDir, loader: 'js' },
+    stdin: { contents: "export * from '@cs336/tokenizer'; export { gpt2 } from '@cs336/tokenizer/gpt2';", resolveDir: packageDir, loader: 'js' },
     absWorkingDir: packageDir, // metafile input paths are relative to it
     bundle: true,
     platform: 'browser',
@@ -84,22 +88,25 @@ describeWithFixtures('the main entry bundled for browsers', () => {
     expect(result.roundTrips.every(Boolean)).toBe(true);
     expect(result.hash).toBe(node.hash());
     expect(result.hasFileApi).toBe(false);
+    expect(result.gpt2Ids).toEqual(result.ids);
+    expect(result.gpt2Hash).toBe(node.hash());
   };
 
   it('resolves to the portable build, which imports no Node built-in', () => {
     const ours = bundle.inputs.filter((input) => input.startsWith('dist/'));
     expect(ours).toContain('dist/portable.js');
-    expect(ours.filter((input) => /^dist\/(index|node-tokenizer|encode-file|range-encoder)\.js$/.test(input))).toEqual([]);
+    expect(ours).toContain('dist/gpt2.js');
+    expect(ours.filter((input) => /^dist\/(index|node-tokenizer|gpt2-node|encode-file|range-encoder)\.js$/.test(input))).toEqual([]);
     expect(bundle.inputs.filter((input) => input.startsWith('node:') || /^(fs|os|path|crypto|worker_threads)$/.test(input))).toEqual([]);
   });
 
-  it('encodes the course fixtures to tiktoken\'s ids in a vm context without require, process or Buffer', () => {
+  it('encodes the course fixtures to tiktoken\'s ids in a vm context without require, process or Buffer', async () => {
     // Only what browsers, Deno, Bun and workers all have and the tokenizer uses.
-    const context = vm.createContext({ TextEncoder, TextDecoder });
+    const context = vm.createContext({ TextEncoder, TextDecoder, atob });
     expect(vm.runInContext('[typeof require, typeof process, typeof Buffer, typeof module]', context)).toEqual(['undefined', 'undefined', 'undefined', 'undefined']);
     vm.runInContext(bundle.code, context);
-    const probe = vm.runInContext(PROBE, context) as (vocabJson: string, mergesText: string, texts: string[]) => string;
-    checkProbe(JSON.parse(probe(vocabJson, mergesText, texts)) as ProbeResult);
+    const probe = vm.runInContext(PROBE, context) as (vocabJson: string, mergesText: string, texts: string[]) => Promise<string>;
+    checkProbe(JSON.parse(await probe(vocabJson, mergesText, texts)) as ProbeResult);
   });
 
   const inChromium = fs.existsSync(CHROMIUM) ? it : it.skip;
@@ -118,7 +125,7 @@ describeWithFixtures('the main entry bundled for browsers', () => {
       await page.setContent('<!doctype html><title>tokenizer</title>');
       await page.addScriptTag({ content: bundle.code });
       expect(await page.evaluate('[typeof require, typeof process, typeof Buffer]')).toEqual(['undefined', 'undefined', 'undefined']);
-      type Probe = (vocabJson: string, mergesText: string, texts: string[]) => string;
+      type Probe = (vocabJson: string, mergesText: string, texts: string[]) => Promise<string>;
       const json = await page.evaluate(({ probe, args }) => (eval(probe) as Probe)(...args), { probe: PROBE, args: [vocabJson, mergesText, texts] as [string, string, string[]] });
       checkProbe(JSON.parse(json) as ProbeResult);
     } finally {
