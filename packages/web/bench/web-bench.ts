@@ -9,7 +9,7 @@
  *    the page's baked graphs (1 thread), which tells the cost of feeding the weights from the runtime's.
  * The model is TinyStories-shaped (d 512, 4 layers, 16 heads, T 256, vocab 10k, as @cs336/train's
  * bench) with fresh weights: speed does not depend on training. Tokenizer: BPE 10k on gutenberg valid.
- * Run: pnpm --filter @cs336/web bench (after pnpm build; needs Chromium, see scripts/ensure-chromium.sh).
+ * Run: pnpm --filter @cs336/web bench (after pnpm build; needs Chromium: apt-get install chromium).
  * Env: BENCH_RUNS (3), BENCH_TOKENS (128), CS336_DATA, CS336_CHROMIUM.
  */
 import fs from 'node:fs';
@@ -85,7 +85,7 @@ async function pageRun(page: Page, url: string): Promise<{ loadMs: number; token
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}; run scripts/ensure-chromium.sh or set CS336_CHROMIUM`);
+  if (!fs.existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}; apt-get install chromium, or set CS336_CHROMIUM`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'web-bench-'));
   try {
     const bpe = await trainBpe({ input: path.join(dataDir, 'gutenberg-children/valid.txt'), vocabSize: MODEL.vocabSize, specialTokens: ['<|endoftext|>'] });

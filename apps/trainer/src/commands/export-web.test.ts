@@ -2,7 +2,7 @@
  * `cs336 export web` end to end: train a tiny model with the CLI, export it, serve it with
  * `--serve`, open the page in headless Chromium (Debian's chromium driven by playwright-core), type a
  * prompt, and check that the page's greedy output is `cs336 generate --temperature 0`'s, token for
- * token. Without Chromium (see scripts/ensure-chromium.sh) the browser tests skip, saying why.
+ * token. Without Chromium (apt-get install chromium; .ci/run does) the browser tests skip, saying why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +17,7 @@ const CLI = path.join(here, '../cli.ts');
 const CHILD_TSCONFIG = path.join(here, '../../../../packages/train/test/tsconfig.child.json');
 const CHROMIUM = process.env.CS336_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) console.log(`cs336 export web: browser tests skipped: no Chromium at ${CHROMIUM} (run scripts/ensure-chromium.sh, or set CS336_CHROMIUM)`);
+if (!haveChromium) console.log(`cs336 export web: browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CS336_CHROMIUM)`);
 const describeWithBrowser = haveChromium ? describe : describe.skip;
 
 interface Run { code: number | null; stdout: string; stderr: string }
@@ -100,6 +100,8 @@ describeWithBrowser('cs336 export web in headless Chromium', () => {
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
+      const requests: string[] = [];
+      page.on('request', (request) => { if (!request.url().startsWith('data:')) requests.push(request.url()); });
       await page.goto(url);
       await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
       await page.fill('#temperature', '0');
@@ -126,6 +128,9 @@ describeWithBrowser('cs336 export web in headless Chromium', () => {
       expect((await finished(inputsPage)).ids).toEqual(a.ids);
       expect(await inputsPage.textContent('#model-info')).toContain('weights as inputs');
       expect(errors).toEqual([]);
+      // Offline: the page, onnxruntime-web's JS and wasm, the graphs and the tokenizer all come from the site.
+      expect(requests.filter((r) => !r.startsWith(url!))).toEqual([]);
+      expect(requests).toEqual(expect.arrayContaining([`${url}ort/ort-wasm-simd-threaded.wasm`, `${url}model/decode_step.onnx`]));
       console.log(`export web page: loaded in ${loadMs} ms, ${a.tokensPerSecond} tokens/s greedy (${a.ids.length} tokens; noisy shared machine)`);
     } finally {
       await context.close();
