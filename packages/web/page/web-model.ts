@@ -7,7 +7,7 @@
  */
 import type * as Ort from 'onnxruntime-web/wasm';
 import type { NextTokenModel } from '@cs336/train/generate';
-import type { SiteManifest } from '../src/site-manifest.js';
+import { EXTERNAL_WEIGHTS_LOCATION, type SiteManifest } from '../src/site-manifest.js';
 
 type Feeds = Record<string, Ort.Tensor>;
 
@@ -50,6 +50,10 @@ export class WebModel implements NextTokenModel {
         const count = shape.reduce((a, b) => a * b, 1);
         parameterFeeds[name] = new ort.Tensor('float32', all.subarray(offset, offset + count), shape);
       }
+    }
+    if (manifest.weights === 'external') {
+      if (!weightBytes) throw new Error('site.json: weights mode "external" needs files.weights');
+      options.externalData = [{ path: EXTERNAL_WEIGHTS_LOCATION, data: weightBytes }]; // both graphs read the one download
     }
     // One after the other: the wasm backend initializes once, on the first session.
     const prefill = await ort.InferenceSession.create(prefillBytes, options);

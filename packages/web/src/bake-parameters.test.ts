@@ -38,6 +38,22 @@ describe('bakeParameters', () => {
     await baked.release();
   });
 
+  it('with external weights, points each initializer at its bytes in the shared file', () => {
+    const byteOffsets = new Map(specs.map((spec, i) => [spec.name, i * 1000]));
+    const baked = decodeModel(bakeParameters(graph, parameters, { location: 'weights.bin', byteOffsets })).graph;
+    expect(baked.input.map((i) => i.name)).toEqual([IDS_INPUT, LAST_POSITION_INPUT]);
+    const initializers = new Map(baked.initializer.map((t) => [t.name, t]));
+    specs.forEach((spec, i) => {
+      const tensor = initializers.get(spec.name)!;
+      expect(tensor).toMatchObject({ dims: spec.shape, dataType: 1, dataLocation: 1 });
+      expect(tensor.rawData ?? new Uint8Array(0)).toHaveLength(0);
+      expect(tensor.externalData).toEqual([
+        { key: 'location', value: 'weights.bin' }, { key: 'offset', value: String(i * 1000) }, { key: 'length', value: String(parameters.get(spec.name)!.byteLength) },
+      ]);
+    });
+    expect(() => bakeParameters(graph, parameters, { location: 'weights.bin', byteOffsets: new Map() })).toThrow(/no byte offset in weights.bin for/);
+  });
+
   it('names a parameter of the wrong size or one the graph does not take', () => {
     const name = specs[0]!.name;
     expect(() => bakeParameters(graph, new Map([[name, new Float32Array(3)]]))).toThrow(`"${name}" has 3 values`);

@@ -5,8 +5,21 @@
  */
 import { decodeModel, encodeModel, makeTensor } from '@cs336/graph';
 
-/** `model` (serialized ONNX) with each input named in `parameters` replaced by an initializer holding its data. */
-export function bakeParameters(model: Uint8Array, parameters: ReadonlyMap<string, Float32Array>): Uint8Array {
+const ONNX_FLOAT = 1; // TensorProto.DataType.FLOAT
+
+/** Initializers whose bytes live in one file beside the graph (ONNX external data), so several graphs can share them. */
+export interface ExternalWeights {
+  /** The file name the runtime is given the bytes under (ONNX `location`). */
+  location: string;
+  /** Byte offset of each parameter in that file. */
+  byteOffsets: ReadonlyMap<string, number>;
+}
+
+/**
+ * `model` (serialized ONNX) with each input named in `parameters` replaced by an initializer: holding its
+ * data, or with `external`, pointing at its bytes in the external file.
+ */
+export function bakeParameters(model: Uint8Array, parameters: ReadonlyMap<string, Float32Array>, external?: ExternalWeights): Uint8Array {
   const proto = decodeModel(model);
   const graph = proto.graph;
   const baked = new Set<string>();
@@ -19,7 +32,16 @@ export function bakeParameters(model: Uint8Array, parameters: ReadonlyMap<string
     });
     const count = dims.reduce((a, b) => a * b, 1);
     if (data.length !== count) throw new Error(`bakeParameters: "${input.name}" has ${data.length} values, the graph declares [${dims.join(', ')}] = ${count}`);
-    graph.initializer.push(makeTensor(input.name, { dtype: 'float32', dims, data }));
+    if (external) {
+      const offset = external.byteOffsets.get(input.name);
+      if (offset === undefined) throw new Error(`bakeParameters: no byte offset in ${external.location} for "${input.name}"`);
+      const entries = { location: external.location, offset: String(offset), length: String(data.byteLength) };
+      graph.initializer.push({
+        name: input.name, dims, dataType: ONNX_FLOAT, rawData: new Uint8Array(0),
+        dataLocation: 1, // EXTERNAL
+        externalData: Object.entries(entries).map(([key, value]) => ({ key, value })),
+      });
+    } else graph.initializer.push(makeTensor(input.name, { dtype: 'float32', dims, data }));
     baked.add(input.name);
   }
   const unused = [...parameters.keys()].filter((name) => !baked.has(name));

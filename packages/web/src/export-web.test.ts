@@ -55,6 +55,26 @@ describe('exportWebSite', () => {
     expect(prefill.input.filter((i) => parameters.has(i.name))).toHaveLength(parameters.size);
   });
 
+  it('in external mode writes one weights.bin that both graphs\' initializers point into', () => {
+    const out = path.join(dir, 'site-external');
+    exportWebSite({ checkpoint: runDir, tokenizer, out, weights: 'external' });
+    const manifest = readManifest(out);
+    const bytes = fs.readFileSync(path.join(out, manifest.files.weights!));
+    for (const graph of [manifest.files.prefill, manifest.files.decodeStep]) {
+      const proto = decodeModel(fs.readFileSync(path.join(out, graph))).graph;
+      expect(proto.input.some((i) => parameters.has(i.name))).toBe(false);
+      const external = proto.initializer.filter((t) => parameters.has(t.name));
+      expect(external).toHaveLength(parameters.size);
+      for (const tensor of external) {
+        const entry = Object.fromEntries(tensor.externalData!.map(({ key, value }) => [key, value]));
+        expect(entry.location).toBe('weights.bin');
+        const data = parameters.get(tensor.name)!;
+        const slice = bytes.subarray(Number(entry.offset), Number(entry.offset) + Number(entry.length));
+        expect(new Float32Array(slice.buffer.slice(slice.byteOffset, slice.byteOffset + slice.byteLength))).toEqual(data);
+      }
+    }
+  });
+
   it('writes a tokenizer.json the page rebuilds to the same tokenizer', () => {
     const rebuilt = Tokenizer.fromTokenizerJsonText(siteTokenizer(tokenizer));
     const text = 'héllo wörld 🙂<|endoftext|> again';
@@ -84,7 +104,7 @@ describe('exportWebSite', () => {
     expect(() => exportWebSite({ checkpoint: runDir, tokenizer: other, out })).toThrow(/is not the one the model's training data was tokenized with/);
     expect(fs.existsSync(out)).toBe(false);
     expect(() => exportWebSite({ checkpoint: path.join(dir, 'missing'), tokenizer, out })).toThrow(/no checkpoint at/);
-    expect(() => exportWebSite({ checkpoint: runDir, tokenizer, out, weights: 'fp16' as never })).toThrow('weights must be one of initializers, inputs');
+    expect(() => exportWebSite({ checkpoint: runDir, tokenizer, out, weights: 'fp16' as never })).toThrow('weights must be one of initializers, external, inputs');
   });
 
   it('exports a bigger vocabulary than the tokenizer uses, but not a smaller one', () => {

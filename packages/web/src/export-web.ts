@@ -4,7 +4,7 @@
  *   site.json                 model config, graph names, stop token, defaults (site-manifest.ts)
  *   model/prefill.onnx        @cs336/train's prefill graph (prompt → logits + KV cache)
  *   model/decode_step.onnx    its decode-step graph (one token + KV cache → logits + longer cache)
- *   model/weights.bin         only in `inputs` mode; otherwise the weights are baked into both graphs
+ *   model/weights.bin         in `external` and `inputs` modes; with `initializers` the weights are in both graphs
  *   model/tokenizer.json      the tokenizer as a Hugging Face ByteLevel BPE tokenizer.json (its added tokens are the specials)
  *   ort/                      onnxruntime-web's wasm build, so the page works offline
  * The folder is assembled beside `out` and renamed into place: a failed export leaves nothing half written.
@@ -19,9 +19,9 @@ import type { Tokenizer } from '@cs336/tokenizer';
 import {
   IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, POSITION_INPUT, buildDecodeStepGraph, buildPrefillGraph, kvName, loadCheckpoint,
 } from '@cs336/train';
-import { bakeParameters } from './bake-parameters.js';
+import { bakeParameters, type ExternalWeights } from './bake-parameters.js';
 import {
-  ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, WEIGHTS_MODES, type SiteManifest, type SiteParameter, type WeightsMode,
+  EXTERNAL_WEIGHTS_LOCATION, ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, WEIGHTS_MODES, type SiteManifest, type SiteParameter, type WeightsMode,
 } from './site-manifest.js';
 
 export const END_OF_TEXT = '<|endoftext|>';
@@ -128,11 +128,8 @@ export function exportWebSite(options: ExportWebOptions): ExportWebResult {
     const graphs = { prefill: buildPrefillGraph(model), decodeStep: buildDecodeStepGraph(model) };
     const siteFiles: SiteManifest['files'] = { prefill: 'model/prefill.onnx', decodeStep: 'model/decode_step.onnx', tokenizer: 'model/tokenizer.json' };
     let siteParameters: SiteParameter[] | undefined;
-    for (const [key, graph] of Object.entries(graphs) as Array<[keyof typeof graphs, (typeof graphs)[keyof typeof graphs]]>) {
-      const bytes = graph.toModel({ producer: '@cs336/web' });
-      write(siteFiles[key], weights === 'initializers' ? bakeParameters(bytes, parameters) : bytes);
-    }
-    if (weights === 'inputs') {
+    let external: ExternalWeights | undefined;
+    if (weights !== 'initializers') {
       siteFiles.weights = 'model/weights.bin';
       siteParameters = [];
       const all = new Float32Array(parameterCount(specs));
@@ -144,6 +141,13 @@ export function exportWebSite(options: ExportWebOptions): ExportWebResult {
         offset += data.length;
       }
       write(siteFiles.weights, new Uint8Array(all.buffer));
+      if (weights === 'external') {
+        external = { location: EXTERNAL_WEIGHTS_LOCATION, byteOffsets: new Map(siteParameters.map((p) => [p.name, p.offset * 4])) };
+      }
+    }
+    for (const [key, graph] of Object.entries(graphs) as Array<[keyof typeof graphs, (typeof graphs)[keyof typeof graphs]]>) {
+      const bytes = graph.toModel({ producer: '@cs336/web' });
+      write(siteFiles[key], weights === 'inputs' ? bytes : bakeParameters(bytes, parameters, external));
     }
     write(siteFiles.tokenizer, siteTokenizer(tokenizer));
     const { metadata } = checkpoint;

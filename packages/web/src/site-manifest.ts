@@ -11,10 +11,13 @@ export const ORT_DIR = 'ort';
 /**
  * How the page gets the parameters:
  *   initializers  baked into each graph (each .onnx file is self-contained; the weights are in both)
+ *   external      initializers of both graphs whose bytes are one weights.bin (ONNX external data), fetched once
  *   inputs        one weights.bin fetched once, fed to every run as graph inputs (as InferenceModel does)
  */
-export type WeightsMode = 'initializers' | 'inputs';
-export const WEIGHTS_MODES: readonly WeightsMode[] = ['initializers', 'inputs'];
+export type WeightsMode = 'initializers' | 'external' | 'inputs';
+export const WEIGHTS_MODES: readonly WeightsMode[] = ['initializers', 'external', 'inputs'];
+/** The name external-data initializers give their file (the page hands the runtime weights.bin under it). */
+export const EXTERNAL_WEIGHTS_LOCATION = 'weights.bin';
 
 export interface SiteParameter {
   name: string;
@@ -29,7 +32,7 @@ export interface SiteManifest {
   checkpoint: { step: number; tokensSeen: number; bestValidationLoss?: number };
   weights: WeightsMode;
   files: { prefill: string; decodeStep: string; tokenizer: string; weights?: string };
-  /** Present in `inputs` mode: the tensors of weights.bin, in order. */
+  /** Present in `inputs` and `external` modes: the tensors of weights.bin, in order. */
   parameters?: SiteParameter[];
   /** Graph input and output names (see @cs336/train's buildPrefillGraph and buildDecodeStepGraph). */
   names: {

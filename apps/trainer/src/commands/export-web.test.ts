@@ -81,12 +81,14 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describeWithBrowser('cs336 export web in headless Chromium', () => {
-  it('generates as the user types, greedily the same tokens as cs336 generate --temperature 0, in both weights modes', async () => {
+  it('generates as the user types, greedily the same tokens as cs336 generate --temperature 0, in every weights mode', async () => {
     const site = path.join(dir, 'site');
     const served = start(['export', 'web', '--checkpoint', run(), '--out', site, '--serve', '--port', '0']);
     const generated = ['the cat', 'the cat sat'].map((prompt) => expectOk(cs336(['generate', '--checkpoint', run(), '--prompt', prompt, '--temperature', '0', '--max-new-tokens', '40'])));
-    const inputsSite = path.join(dir, 'site-inputs');
-    await expectOk(cs336(['export', 'web', '--checkpoint', run(), '--tokenizer', path.join(dir, 'tok'), '--out', inputsSite, '--weights', 'inputs']));
+    const otherModes = ['external', 'inputs'];
+    for (const weights of otherModes) {
+      await expectOk(cs336(['export', 'web', '--checkpoint', run(), '--tokenizer', path.join(dir, 'tok'), '--out', path.join(dir, `site-${weights}`), '--weights', weights]));
+    }
     let url: string | undefined;
     for (let i = 0; i < 600 && !url; i++) {
       url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(served.stderr())?.[1];
@@ -95,7 +97,6 @@ describeWithBrowser('cs336 export web in headless Chromium', () => {
     if (!url) throw new Error(`cs336 export web --serve printed no URL:\n${served.stderr()}`);
     const [first, second] = await Promise.all(generated);
     const context = await launchChromium(fs.mkdtempSync(path.join(dir, 'chromium-')));
-    const inputsServer = await serveSite(inputsSite);
     try {
       const page = await context.newPage();
       const errors: string[] = [];
@@ -119,14 +120,21 @@ describeWithBrowser('cs336 export web in headless Chromium', () => {
       const loadMs = Number(await page.getAttribute('#model-info', 'data-load-ms'));
       await page.screenshot({ path: process.env.CS336_SCREENSHOT ?? path.join(dir, 'page.png') });
 
-      const inputsPage = await context.newPage();
-      await inputsPage.goto(inputsServer.url);
-      await inputsPage.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
-      await inputsPage.fill('#temperature', '0');
-      await inputsPage.fill('#max-tokens', '40');
-      await inputsPage.fill('#prompt', 'the cat');
-      expect((await finished(inputsPage)).ids).toEqual(a.ids);
-      expect(await inputsPage.textContent('#model-info')).toContain('weights as inputs');
+      for (const weights of otherModes) {
+        const server = await serveSite(path.join(dir, `site-${weights}`));
+        try {
+          const other = await context.newPage();
+          await other.goto(server.url);
+          await other.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+          await other.fill('#temperature', '0');
+          await other.fill('#max-tokens', '40');
+          await other.fill('#prompt', 'the cat');
+          expect((await finished(other)).ids).toEqual(a.ids);
+          expect(await other.textContent('#model-info')).toContain(`weights as ${weights}`);
+        } finally {
+          await server.close();
+        }
+      }
       expect(errors).toEqual([]);
       // Offline: the page, onnxruntime-web's JS and wasm, the graphs and the tokenizer all come from the site.
       expect(requests.filter((r) => !r.startsWith(url!))).toEqual([]);
@@ -134,7 +142,6 @@ describeWithBrowser('cs336 export web in headless Chromium', () => {
       console.log(`export web page: loaded in ${loadMs} ms, ${a.tokensPerSecond} tokens/s greedy (${a.ids.length} tokens; noisy shared machine)`);
     } finally {
       await context.close();
-      await inputsServer.close();
       served.child.kill('SIGINT');
     }
     expect((await served.done).code).toBe(0);
@@ -153,7 +160,7 @@ describe('cs336 export web flags', () => {
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--checkpoint and --out are required/);
     expect(badWeights.code).toBe(2);
-    expect(badWeights.stderr).toMatch(/--weights must be initializers or inputs, got "fp8"/);
+    expect(badWeights.stderr).toMatch(/--weights must be one of initializers, external, inputs; got "fp8"/);
     expect(portWithoutServe.code).toBe(2);
     expect(portWithoutServe.stderr).toMatch(/--port is only for --serve/);
     expect(missing.code).toBe(1);
