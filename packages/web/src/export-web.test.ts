@@ -22,9 +22,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const readManifest = (site: string) => JSON.parse(fs.readFileSync(path.join(site, 'site.json'), 'utf8')) as SiteManifest;
 
 describe('exportWebSite', () => {
-  it('writes the page, onnxruntime-web, both graphs with the weights baked in, the tokenizer and site.json', () => {
+  it('in initializers mode writes the page, onnxruntime-web, both graphs with the weights inside, the tokenizer and site.json', () => {
     const out = path.join(dir, 'site');
-    const result = exportWebSite({ checkpoint: runDir, tokenizer, out });
+    const result = exportWebSite({ checkpoint: runDir, tokenizer, out, weights: 'initializers' });
     const expected = ['index.html', 'app.js', 'site.json', 'model/prefill.onnx', 'model/decode_step.onnx', 'model/tokenizer.json', ...ORT_FILES.map((f) => `ort/${f}`)];
     expect(result.files.map((f) => f.path).sort()).toEqual(expected.sort());
     for (const file of result.files) expect(fs.statSync(path.join(out, file.path)).size).toBe(file.bytes);
@@ -55,10 +55,11 @@ describe('exportWebSite', () => {
     expect(prefill.input.filter((i) => parameters.has(i.name))).toHaveLength(parameters.size);
   });
 
-  it('in external mode writes one weights.bin that both graphs\' initializers point into', () => {
+  it('by default (external) writes one weights.bin that both graphs\' initializers point into', () => {
     const out = path.join(dir, 'site-external');
-    exportWebSite({ checkpoint: runDir, tokenizer, out, weights: 'external' });
+    exportWebSite({ checkpoint: runDir, tokenizer, out });
     const manifest = readManifest(out);
+    expect(manifest.weights).toBe('external');
     const bytes = fs.readFileSync(path.join(out, manifest.files.weights!));
     for (const graph of [manifest.files.prefill, manifest.files.decodeStep]) {
       const proto = decodeModel(fs.readFileSync(path.join(out, graph))).graph;
@@ -104,7 +105,7 @@ describe('exportWebSite', () => {
     expect(() => exportWebSite({ checkpoint: runDir, tokenizer: other, out })).toThrow(/is not the one the model's training data was tokenized with/);
     expect(fs.existsSync(out)).toBe(false);
     expect(() => exportWebSite({ checkpoint: path.join(dir, 'missing'), tokenizer, out })).toThrow(/no checkpoint at/);
-    expect(() => exportWebSite({ checkpoint: runDir, tokenizer, out, weights: 'fp16' as never })).toThrow('weights must be one of initializers, external, inputs');
+    expect(() => exportWebSite({ checkpoint: runDir, tokenizer, out, weights: 'fp16' as never })).toThrow('weights must be one of external, initializers, inputs');
   });
 
   it('exports a bigger vocabulary than the tokenizer uses, but not a smaller one', () => {

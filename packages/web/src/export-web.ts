@@ -36,7 +36,7 @@ export interface ExportWebOptions {
   tokenizer: Tokenizer;
   /** The site folder; replaced if it holds an earlier export, refused if it holds anything else. */
   out: string;
-  /** Default `initializers` (see WeightsMode). */
+  /** Default `external` (see WeightsMode): one download of the weights, pre-packed once as initializers. */
   weights?: WeightsMode;
   /** What the page starts with. */
   defaults?: Partial<SiteManifest['defaults']>;
@@ -88,7 +88,7 @@ function graphNames(model: TransformerConfig): SiteManifest['names'] {
 }
 
 export function exportWebSite(options: ExportWebOptions): ExportWebResult {
-  const weights = options.weights ?? 'initializers';
+  const weights = options.weights ?? 'external';
   if (!WEIGHTS_MODES.includes(weights)) throw new Error(`weights must be one of ${WEIGHTS_MODES.join(', ')}, got ${JSON.stringify(weights)}`);
   const out = path.resolve(options.out);
   checkOut(out);

@@ -10,12 +10,12 @@ export const ORT_DIR = 'ort';
 
 /**
  * How the page gets the parameters:
+ *   external      (default) initializers of both graphs whose bytes are one weights.bin (ONNX external data), fetched once
  *   initializers  baked into each graph (each .onnx file is self-contained; the weights are in both)
- *   external      initializers of both graphs whose bytes are one weights.bin (ONNX external data), fetched once
  *   inputs        one weights.bin fetched once, fed to every run as graph inputs (as InferenceModel does)
  */
 export type WeightsMode = 'initializers' | 'external' | 'inputs';
-export const WEIGHTS_MODES: readonly WeightsMode[] = ['initializers', 'external', 'inputs'];
+export const WEIGHTS_MODES: readonly WeightsMode[] = ['external', 'initializers', 'inputs'];
 /** The name external-data initializers give their file (the page hands the runtime weights.bin under it). */
 export const EXTERNAL_WEIGHTS_LOCATION = 'weights.bin';
 

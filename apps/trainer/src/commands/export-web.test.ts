@@ -85,7 +85,7 @@ describeWithBrowser('cs336 export web in headless Chromium', () => {
     const site = path.join(dir, 'site');
     const served = start(['export', 'web', '--checkpoint', run(), '--out', site, '--serve', '--port', '0']);
     const generated = ['the cat', 'the cat sat'].map((prompt) => expectOk(cs336(['generate', '--checkpoint', run(), '--prompt', prompt, '--temperature', '0', '--max-new-tokens', '40'])));
-    const otherModes = ['external', 'inputs'];
+    const otherModes = ['initializers', 'inputs'];
     for (const weights of otherModes) {
       await expectOk(cs336(['export', 'web', '--checkpoint', run(), '--tokenizer', path.join(dir, 'tok'), '--out', path.join(dir, `site-${weights}`), '--weights', weights]));
     }
@@ -160,7 +160,7 @@ describe('cs336 export web flags', () => {
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--checkpoint and --out are required/);
     expect(badWeights.code).toBe(2);
-    expect(badWeights.stderr).toMatch(/--weights must be one of initializers, external, inputs; got "fp8"/);
+    expect(badWeights.stderr).toMatch(/--weights must be one of external, initializers, inputs; got "fp8"/);
     expect(portWithoutServe.code).toBe(2);
     expect(portWithoutServe.stderr).toMatch(/--port is only for --serve/);
     expect(missing.code).toBe(1);

@@ -7,13 +7,13 @@ import { UsageError } from '../command.js';
 import { integerFlag } from '../flags.js';
 import { TOKENIZER_OPTIONS, TOKENIZER_USAGE, loadTokenizer, type FlagValues } from './tokenize.js';
 
-const USAGE = `cs336 export web --checkpoint DIR --out SITE [${TOKENIZER_USAGE}] [--weights initializers|external|inputs] [--serve [--port N]]
+const USAGE = `cs336 export web --checkpoint DIR --out SITE [${TOKENIZER_USAGE}] [--weights external|initializers|inputs] [--serve [--port N]]
 
   --checkpoint DIR   a run directory (or its checkpoint.safetensors)
   --out SITE         the site folder (HTML, JS, the model's graphs, onnxruntime-web's wasm: works offline)
   --tokenizer DIR    defaults to the "tokenizer" recorded in the checkpoint's train config
-  --weights MODE     initializers (default): baked into each graph; external: both graphs' initializers read
-                     one weights.bin (ONNX external data); inputs: one weights.bin fed to every run
+  --weights MODE     external (default): both graphs' initializers read one weights.bin (ONNX external data);
+                     initializers: the weights inside each graph; inputs: one weights.bin fed to every run
   --serve            then serve SITE on http://127.0.0.1:PORT/ until Ctrl-C (--port, default 8336; 0 = any free port)`;
 
 function parse(argv: string[]): FlagValues & { serve?: boolean } {
@@ -37,7 +37,7 @@ export const exportWebCommand: Command = {
     const values = parse(argv);
     const { checkpoint, out } = values;
     if (!checkpoint || !out) throw new UsageError(`--checkpoint and --out are required\nusage: ${USAGE}`);
-    const weights = (values.weights ?? 'initializers') as WeightsMode;
+    const weights = (values.weights ?? 'external') as WeightsMode;
     if (!WEIGHTS_MODES.includes(weights)) throw new UsageError(`--weights must be one of ${WEIGHTS_MODES.join(', ')}; got "${values.weights}"`);
     if (values.port !== undefined && !values.serve) throw new UsageError('--port is only for --serve');
     const port = integerFlag('port', values.port, 0) ?? 8336;
