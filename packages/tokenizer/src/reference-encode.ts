@@ -6,7 +6,7 @@
  */
 import { pretokenize } from '@cs336/bpe/pretokenize';
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 export function referenceEncode(
   text: string,

@@ -2,9 +2,10 @@
  * The package's main entry outside Node. esbuild bundles `@cs336/tokenizer` for the browser platform
  * (so the export map's `default` condition, dist/portable.js), and the bundle runs where no Node
  * global exists: a `vm` context holding only the web globals the tokenizer needs, and a real headless
- * Chromium when /usr/bin/chromium is installed (.ci/run installs it). Both build GPT-2 from the
- * course's vocab.json + merges.txt texts and must give tiktoken's ids (the course fixture), the ids
- * this Node process gives, and the same hash; the bundled `/gpt2` encoding must give the same.
+ * Chromium when /usr/bin/chromium is installed (.ci/run installs it), on a page and in a web worker.
+ * Each builds GPT-2 from the course's vocab.json + merges.txt texts and must give tiktoken's ids (the
+ * course fixture), the ids this Node process gives, and the same hash; the bundled `/gpt2` encoding
+ * must give the same.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -111,7 +112,7 @@ describeWithFixtures('the main entry bundled for browsers', () => {
 
   const inChromium = fs.existsSync(CHROMIUM) ? it : it.skip;
   if (!fs.existsSync(CHROMIUM)) console.log(`skipping the headless Chromium run: no browser at ${CHROMIUM} (apt-get install chromium); the vm run still checks the bundle`);
-  inChromium('encodes the course fixtures to tiktoken\'s ids in headless Chromium', async () => {
+  inChromium('encodes the course fixtures to tiktoken\'s ids in headless Chromium, on the page and in a web worker', async () => {
     const { chromium } = await import('playwright-core');
     const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs336-chromium-'));
     // A fresh profile each run; playwright adds --headless and wants the profile as a parameter.
@@ -128,6 +129,21 @@ describeWithFixtures('the main entry bundled for browsers', () => {
       type Probe = (vocabJson: string, mergesText: string, texts: string[]) => Promise<string>;
       const json = await page.evaluate(({ probe, args }) => (eval(probe) as Probe)(...args), { probe: PROBE, args: [vocabJson, mergesText, texts] as [string, string, string[]] });
       checkProbe(JSON.parse(json) as ProbeResult);
+
+      // The same bundle in a web worker (a classic one: the IIFE defines its global on `self`).
+      const fromWorker = await page.evaluate(({ code, probe, args }) => {
+        const source = `${code}\nself.onmessage = async (event) => postMessage(await (${probe})(...event.data));`;
+        // The browser's Worker (this file is typed against Node, whose Worker is worker_threads').
+        type BrowserWorker = { onmessage: (event: { data: unknown }) => void; onerror: (event: { message: string }) => void; postMessage: (data: unknown) => void };
+        const { Worker } = globalThis as unknown as { Worker: new (url: string) => BrowserWorker };
+        const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+        return new Promise<string>((resolve, reject) => {
+          worker.onmessage = (event) => resolve(event.data as string);
+          worker.onerror = (event) => reject(new Error(event.message));
+          worker.postMessage(args);
+        });
+      }, { code: bundle.code, probe: PROBE, args: [vocabJson, mergesText, texts] as [string, string, string[]] });
+      checkProbe(JSON.parse(fromWorker) as ProbeResult);
     } finally {
       await browser.close();
       fs.rmSync(userDataDir, { recursive: true, force: true });
