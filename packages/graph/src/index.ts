@@ -71,7 +71,7 @@ export {
 } from './ops.js';
 export type { Operand, ScatterReduction } from './ops.js';
 
-export { Session, runGraph, assertCudaProviderInstalled, onnxruntimeBinaryDir, CUDA_PROVIDER_PACKAGE, CUDA_PROVIDER_FILES, DEFAULT_SESSION_OPTIONS, resolveSessionOptions } from './session.js';
+export { Session, runGraph, assertCudaProviderInstalled, CudaUnavailableError, onnxruntimeBinaryDir, CUDA_PROVIDER_PACKAGE, CUDA_PROVIDER_FILES, DEFAULT_SESSION_OPTIONS, resolveSessionOptions } from './session.js';
 export type { SessionOptions, Device, OptimizationLevel, InputSignature } from './session.js';
 
 export { gradients, unbroadcast } from './autodiff.js';

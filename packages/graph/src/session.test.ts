@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GraphBuilder } from './graph-builder.js';
 import { decodeModel } from './onnx-proto.js';
 import * as op from './ops.js';
-import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, Session, assertCudaProviderInstalled, onnxruntimeBinaryDir, resolveSessionOptions, runGraph } from './session.js';
+import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, CudaUnavailableError, Session, assertCudaProviderInstalled, onnxruntimeBinaryDir, resolveSessionOptions, runGraph } from './session.js';
 import { hostTensor, type HostTensor } from './value.js';
 import { randomFeeds, transformerLikeBlock } from '../test/models.js';
 import { expectClose } from '../test/reference.js';
@@ -92,6 +92,11 @@ describe("device: 'cuda'", () => {
     try {
       fs.writeFileSync(path.join(dir, 'libonnxruntime_providers_shared.so'), '');
       expect(() => assertCudaProviderInstalled(dir)).toThrow(/but libonnxruntime_providers_cuda\.so is missing from/);
+      // A CudaUnavailableError: the reason alone, for front ends that name their own way out (a CLI's --device cpu).
+      const error = (() => { try { assertCudaProviderInstalled(dir); } catch (e) { return e; } })();
+      expect(error).toBeInstanceOf(CudaUnavailableError);
+      expect((error as CudaUnavailableError).message).toMatch(/Or use device: 'cpu'\.$/);
+      expect((error as CudaUnavailableError).reason).not.toMatch(/device: 'cpu'/);
       fs.writeFileSync(path.join(dir, 'libonnxruntime_providers_cuda.so'), '');
       expect(() => assertCudaProviderInstalled(dir)).not.toThrow();
     } finally {

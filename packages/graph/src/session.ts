@@ -65,12 +65,23 @@ export function onnxruntimeBinaryDir(): string {
 }
 
 /**
- * Throws a message naming the missing CUDA provider files and the command that installs them, or
+ * CUDA was asked for and cannot be used here. `reason` says why and how to fix it; the message adds
+ * the library's way out (`device: 'cpu'`), which a command line can replace with its own flag.
+ */
+export class CudaUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`${reason} Or use device: 'cpu'.`);
+    this.name = 'CudaUnavailableError';
+  }
+}
+
+/**
+ * Throws a CudaUnavailableError naming the missing CUDA provider files and the command that installs them, or
  * returns when they are present.
  */
 export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()): void {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`device 'cuda' is only wired up for linux-x64 here (this is ${process.platform}-${process.arch}); use device 'cpu'`);
+    throw new CudaUnavailableError(`device 'cuda' is only wired up for linux-x64 here (this is ${process.platform}-${process.arch}).`);
   }
   const missing = CUDA_PROVIDER_FILES.filter((file) => !fs.existsSync(path.join(binaryDir, file)));
   if (missing.length === 0) return;
@@ -79,11 +90,11 @@ export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()):
     `tar xzf *.tgz`,
     `find package -name 'libonnxruntime_providers_*.so' -exec cp {} '${binaryDir}/' \\;`,
   ].join(' && ');
-  throw new Error(
+  throw new CudaUnavailableError(
     `device 'cuda' needs the ONNX Runtime CUDA execution provider, but ${missing.join(' and ')} ` +
       `${missing.length > 1 ? 'are' : 'is'} missing from ${binaryDir} (they must sit next to libonnxruntime.so.1). ` +
       `onnxruntime-node ships the CPU provider only. Fix: ${fix} ` +
-      `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path). Or use device: 'cpu'.`,
+      `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path).`,
   );
 }
 

@@ -5,4 +5,4 @@ export type { TokenizerClass, TokenizerModel } from './tokenizer.js';
 export { referenceEncode } from './reference-encode.js';
 export { tokenDtype } from './token-dtype.js';
 export type { TokenDtype } from './token-dtype.js';
-export type { EncodeFileOptions, EncodeFileProgress, TokenFileSidecar } from './encode-file.js';
+export type { EncodeFileOptions, EncodeFileProgress, EncodeFileResult, TokenFileSidecar } from './encode-file.js';

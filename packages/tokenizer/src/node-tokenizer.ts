@@ -4,7 +4,7 @@
  * `node` export condition (and from `@cs336/tokenizer/node` anywhere); browsers get the portable one.
  */
 import { readFile } from 'node:fs/promises';
-import { encodeFile, type EncodeFileOptions, type TokenFileSidecar } from './encode-file.js';
+import { encodeFile, type EncodeFileOptions, type EncodeFileResult } from './encode-file.js';
 import { Tokenizer as PortableTokenizer } from './tokenizer.js';
 
 export class Tokenizer extends PortableTokenizer {
@@ -24,7 +24,7 @@ export class Tokenizer extends PortableTokenizer {
    * exceeds 65,536 ids) plus the sidecar `<output>.json`, both written atomically. With `workers` > 0
    * the file is split at safe boundaries and encoded on worker threads; the ids equal one `encode`.
    */
-  encodeFile(input: string, output: string, options: EncodeFileOptions = {}): Promise<TokenFileSidecar> {
+  encodeFile(input: string, output: string, options: EncodeFileOptions = {}): Promise<EncodeFileResult> {
     return encodeFile(this, input, output, options);
   }
 }

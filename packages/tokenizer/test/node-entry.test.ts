@@ -10,10 +10,18 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A temporary project with this package in its node_modules (a link, as a workspace install makes). */
+function userProject(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.mkdirSync(path.join(dir, 'node_modules', '@cs336'), { recursive: true });
+  fs.symlinkSync(packageDir, path.join(dir, 'node_modules', '@cs336', 'tokenizer'), 'dir');
+  return dir;
+}
 
 const SCRIPT = `
 import { Tokenizer, tokenDtype, referenceEncode } from '@cs336/tokenizer';
@@ -39,12 +47,32 @@ console.log(JSON.stringify({
 `;
 
 describeWithFixtures('the Node entry, as Node resolves it', () => {
+  it('loads the GPT-2 data only when gpt2() is first called, not when /gpt2 is imported', () => {
+    const dir = userProject('tokenizer-lazy-');
+    try {
+      // A module hook (it runs on Node's loader thread) appends every URL Node loads to a log file.
+      const log = path.join(dir, 'loaded.txt');
+      fs.writeFileSync(path.join(dir, 'hooks.mjs'), `import fs from 'node:fs';\nexport async function load(url, context, next) { fs.appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }\n`);
+      fs.writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`);
+      const loaded = () => fs.readFileSync(log, 'utf8');
+      const script = `import fs from 'node:fs';
+const { gpt2 } = await import('@cs336/tokenizer/gpt2');
+const before = fs.readFileSync(${JSON.stringify(log)}, 'utf8');
+await gpt2();
+console.log(JSON.stringify({ before: before.includes('/gpt2-data.js'), entryLoaded: before.includes('/dist/gpt2-node.js') }));`;
+      fs.writeFileSync(path.join(dir, 'user.mjs'), script);
+      const stdout = execFileSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, path.join(dir, 'user.mjs')], { cwd: dir, encoding: 'utf8' });
+      expect(JSON.parse(stdout)).toEqual({ before: false, entryLoaded: true });
+      expect(loaded()).toMatch(/\/dist\/gpt2-data\.js/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps Tokenizer.fromFiles and encodeFile on the main entry, and /node is the same module', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-node-entry-'));
+    const dir = userProject('tokenizer-node-entry-');
     try {
       const out = path.join(dir, 'address.bin');
-      fs.mkdirSync(path.join(dir, 'node_modules', '@cs336'), { recursive: true });
-      fs.symlinkSync(packageDir, path.join(dir, 'node_modules', '@cs336', 'tokenizer'), 'dir');
       fs.writeFileSync(path.join(dir, 'user.mjs'), SCRIPT);
       const stdout = execFileSync(process.execPath, [path.join(dir, 'user.mjs')], {
         cwd: dir,

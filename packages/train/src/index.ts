@@ -23,7 +23,7 @@ export {
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
 export type { StepsResult, TrainingState } from './training-session.js';
-export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, train } from './train.js';
+export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, resolveTrainRunConfig, train } from './train.js';
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';
 export { RunStateError, checkSameData, dataIdentity, describeIdentity, identityDifferences, savedIdentity } from './run-identity.js';
 export type { DataIdentity } from './run-identity.js';

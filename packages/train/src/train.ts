@@ -99,13 +99,22 @@ function nextMultiple(step: number, every: number): number {
   return every > 0 ? (Math.floor(step / every) + 1) * every : Infinity;
 }
 
-export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+/**
+ * The complete model and train configs of a run, and its training context length T; throws naming
+ * the bad field. `train` starts with it; a front end calls it first to reject bad settings up front.
+ */
+export function resolveTrainRunConfig(config: Pick<TrainRunConfig, 'model' | 'train'>): { model: Readonly<TransformerConfig>; train: Readonly<TrainConfig>; contextLength: number } {
   const model = resolveTransformerConfig(config.model);
   const tc = resolveTrainConfig(config.train);
   const T = tc.contextLength || model.contextLength;
   if (T > model.contextLength) {
     throw new Error(`contextLength ${T} is longer than the model's contextLength ${model.contextLength} (its position embeddings end there); lower --context-length or raise model.contextLength`);
   }
+  return { model, train: tc, contextLength: T };
+}
+
+export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const { model, train: tc, contextLength: T } = resolveTrainRunConfig(config);
   const trainTokens = TokenFile.open(tc.trainData, { vocabSize: model.vocabSize });
   let validTokens: TokenFile | undefined;
   try {
