@@ -1,13 +1,13 @@
 export { Random } from './random.js';
 export type { RandomState } from './random.js';
-export { TokenFile, getBatch, sampleWindows, sequentialWindows, sidecarPath, splitWindows } from './token-file.js';
+export { TokenFile, getBatch, sampleWindows, sequentialBatchCount, sequentialWindows, sidecarPath, splitWindows } from './token-file.js';
 export type { Batch, TokenDType, TokenFileOptions, TokenFileSidecar } from './token-file.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 export type { Safetensors, Tensor, TensorData, TensorDType } from './safetensors.js';
 export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from './checkpoint.js';
 export type { CheckpointFs, CheckpointMetadata, CheckpointState, LoadCheckpointOptions, SaveCheckpointOptions } from './checkpoint.js';
 export { canonicalJson, configHash } from './config-hash.js';
-export { DEFAULT_TRAIN_CONFIG, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveTrainConfig } from './train-config.js';
+export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveTrainConfig } from './train-config.js';
 export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
 export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';

@@ -88,9 +88,33 @@ describe('cs336 train / generate', () => {
     const bad = await cs336(['train', '--config', config, '--lrr', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option --lrr/);
+    // A misspelt key inside the file's model section: before, the default dModel (512) was used silently.
+    const typo = path.join(dir, 'typo.json');
+    const parsed = JSON.parse(fs.readFileSync(config, 'utf8')) as { model: Record<string, unknown> };
+    fs.writeFileSync(typo, JSON.stringify({ ...parsed, model: { ...parsed.model, dmodel: 16 } }));
     const long = await cs336(['train', '--config', config, '--context-length', '17']);
+    const misspelt = await cs336(['train', '--config', typo]);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain('"model": unknown field "dmodel"; did you mean "dModel"?');
     expect(long.code).toBe(2); // out of range: a usage error, caught before any work
     expect(long.stderr).toMatch(/contextLength 17 is longer than the model's contextLength 16/);
+    // A uint32 token file without its sidecar: before, it was read as uint16 and trained on garbage.
+    const ids16 = new Uint16Array(Uint8Array.from(fs.readFileSync(path.join(dir, 'tokens.bin'))).buffer);
+    const wide = path.join(dir, 'tokens32.bin');
+    fs.writeFileSync(wide, Buffer.from(Uint32Array.from(ids16).buffer));
+    // A validation file of 20 tokens: one window of 17, fewer than a batch of 4.
+    const small = path.join(dir, 'small.bin');
+    fs.writeFileSync(small, Buffer.from(ids16.slice(0, 20).buffer));
+    fs.writeFileSync(`${small}.json`, JSON.stringify({ format: 'cs336-tokens', dtype: 'uint16', count: 20, vocabSize: 300 }));
+    const [noDtype, tinyValidation] = await Promise.all([
+      cs336(['train', '--config', config, '--train-data', wide, '--validation-data', '', '--run-dir', path.join(dir, 'run32')]),
+      cs336(['train', '--config', config, '--validation-data', small, '--run-dir', path.join(dir, 'run-small')]),
+    ]);
+    expect(noDtype.code).toBe(1);
+    expect(noDtype.stderr).toMatch(/tokens32\.bin: no sidecar .*--data-dtype uint16\|uint32/);
+    expect(tinyValidation.code).toBe(1);
+    expect(tinyValidation.stderr).toMatch(/small\.bin: 20 validation tokens make 1 windows of 17, fewer than one evaluation batch of 4; lower --batch-size or --context-length/);
+    expect(fs.existsSync(path.join(dir, 'run-small', 'metrics.jsonl'))).toBe(false);
   });
 
   it('generates reproducibly from the checkpoint, starting with the prompt (tokenizer from the flag or the checkpoint)', async () => {

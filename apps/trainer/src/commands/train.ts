@@ -22,7 +22,8 @@ const USAGE = `cs336 train [--config cfg.json] [--resume | --fresh] [--device cp
                     directory that holds one is refused, so a finished run is never overwritten)
   --device D        cpu (default) or cuda
   --k N             optimizer steps fused into one ONNX Runtime call
-  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); keep it fixed for a bit-exact resume
+  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); at a fixed count a run, and a
+                    resume, repeats bit for bit (another count may differ in the last bits)
   --<field> VALUE   override any train field (kebab or camel case: --lr 1e-3 --steps 200 --batch-size 8 --run-dir runs/x)
                     or model field (--model.dModel 256); each override is printed
   Every field is checked, and the run directory must be writable, before any work starts.`;
@@ -62,9 +63,10 @@ export const trainCommand: Command = {
   flags: ['config', 'resume', 'fresh', 'device', 'k', 'threads', '<field>'],
   async run(argv) {
     const args = parseTrainArgs(argv);
-    const file = args.config ? readRunConfigFile(args.config) : { model: {}, train: {} };
     let resolved: ReturnType<typeof applyOverrides>;
     try {
+      // The file's problems (unreadable, an unknown or mistyped field, the model section's included) are usage errors too.
+      const file = args.config ? readRunConfigFile(args.config) : { model: {}, train: {} };
       resolved = applyOverrides(file.train, file.model, args.overrides);
     } catch (error) {
       throw new UsageError((error as Error).message);
