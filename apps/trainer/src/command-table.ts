@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./commands/eval.js')).evalCommand,
   account: async () => (await import('./commands/account.js')).accountCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  'setup cuda': async () => (await import('./commands/setup-cuda.js')).setupCudaCommand,
   'export web': async () => (await import('./commands/export-web.js')).exportWebCommand,
 };
 

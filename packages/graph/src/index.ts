@@ -88,3 +88,5 @@ export type { CheckGraphOptions } from './check-graph.js';
 export { printGraph } from './print-graph.js';
 export { checkConfigFields, didYouMean, editDistance, fieldTypesOf, nearestName } from './config-fields.js';
 export type { ConfigFieldType } from './config-fields.js';
+export { CUDA_PROVIDER_TARBALL_DIR, CudaProviderInstallError, checkCudaProviderLoads, installCudaProvider } from './install-cuda-provider.js';
+export type { InstallCudaProviderOptions, InstallCudaProviderResult } from './install-cuda-provider.js';
