@@ -90,3 +90,5 @@ export { checkConfigFields, didYouMean, editDistance, fieldTypesOf, nearestName 
 export type { ConfigFieldType } from './config-fields.js';
 export { CUDA_PROVIDER_TARBALL_DIR, CudaProviderInstallError, checkCudaProviderLoads, installCudaProvider } from './install-cuda-provider.js';
 export type { InstallCudaProviderOptions, InstallCudaProviderResult } from './install-cuda-provider.js';
+export { bakeParameters } from './bake-parameters.js';
+export type { ExternalWeights } from './bake-parameters.js';

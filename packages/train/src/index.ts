@@ -22,7 +22,7 @@ export {
 } from './train-step.js';
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
-export type { StepsResult, TrainingState } from './training-session.js';
+export type { InferenceOptions, InferenceWeights, StepsResult, TrainingState } from './training-session.js';
 export { evaluateCheckpoint, evaluateLoss } from './evaluate.js';
 export { loadInitialParameters } from './init-from.js';
 export type { InitialParameters } from './init-from.js';

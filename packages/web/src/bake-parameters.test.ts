@@ -1,7 +1,7 @@
 import { Session, decodeModel, type HostTensor } from '@cs336/graph';
 import { initParameters, resolveTransformerConfig, transformerParameters } from '@cs336/nn';
 import { IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, buildPrefillGraph } from '@cs336/train';
-import { bakeParameters } from './bake-parameters.js';
+import { bakeParameters } from '@cs336/graph';
 
 const model = resolveTransformerConfig({ vocabSize: 40, contextLength: 8, dModel: 16, numLayers: 2, numHeads: 2, dFf: 32 });
 const specs = transformerParameters(model);

@@ -19,7 +19,7 @@ import type { Tokenizer } from '@cs336/tokenizer';
 import {
   IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, POSITION_INPUT, buildDecodeStepGraph, buildPrefillGraph, kvName, loadCheckpoint,
 } from '@cs336/train';
-import { bakeParameters, type ExternalWeights } from './bake-parameters.js';
+import { bakeParameters, type ExternalWeights } from '@cs336/graph';
 import {
   EXTERNAL_WEIGHTS_LOCATION, ORT_DIR, SITE_FORMAT, SITE_MANIFEST_FILE, WEIGHTS_MODES, type SiteManifest, type SiteParameter, type WeightsMode,
 } from './site-manifest.js';

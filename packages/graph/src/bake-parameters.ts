@@ -3,7 +3,7 @@
  * input (ORT training-artifact style, so one set serves training and inference); a graph for the
  * browser can instead carry its weights, so the runtime loads them once and no run copies them in.
  */
-import { decodeModel, encodeModel, makeTensor } from '@cs336/graph';
+import { decodeModel, encodeModel, makeTensor } from './onnx-proto.js';
 
 const ONNX_FLOAT = 1; // TensorProto.DataType.FLOAT
 
