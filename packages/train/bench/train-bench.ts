@@ -9,7 +9,7 @@
  *    cache), after checking both generate the same ids; and with the cache, sampling at temperature
  *    0.8, top-p 0.95; greedy with the parameters baked into the graphs (the default) against fed on every
  *    run, alternated. BENCH_GENERATE=0 skips it, BENCH_GENERATE_CONFIGS picks its configs, BENCH_TRAIN=0
- *    skips the training configs.
+ *    skips the training configs. BENCH_K=8,32 times every training config at each of those K.
  * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS,
  * BENCH_DEVICE (cpu | cuda; cuda needs the provider, see @cs336/graph's README), BENCH_CONFIGS (names,
  * comma-separated; default small,course-256 on cpu and course-256,tinystories on cuda).
@@ -165,7 +165,14 @@ const peakSize = device === 'cuda' ? 8192 : 1024;
 const peakBefore = await matMulPeak(peakSize);
 const measured = [];
 // BENCH_TRAIN=0 skips the training configs (generation only).
-if (process.env.BENCH_TRAIN !== '0') for (const config of selected) measured.push(await benchConfig(config));
+// BENCH_K=8,32 times each config at those fused steps per call instead of its own k.
+const ks = process.env.BENCH_K?.split(',').map((k) => {
+  if (!/^[1-9]\d*$/.test(k)) throw new Error(`BENCH_K: "${k}" is not a positive integer`);
+  return Number(k);
+});
+if (process.env.BENCH_TRAIN !== '0') {
+  for (const config of selected) for (const k of ks ?? [config.k]) measured.push(await benchConfig({ ...config, k }));
+}
 const peak = Math.max(peakBefore, await matMulPeak(peakSize));
 const results = measured.map(({ flopsPerSecond, ...rest }) => ({ ...rest, mfu: Number((flopsPerSecond / peak).toFixed(3)) }));
 const generation = [];
