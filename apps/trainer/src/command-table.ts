@@ -11,6 +11,9 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./commands/train.js')).trainCommand,
   generate: async () => (await import('./commands/generate.js')).generateCommand,
   'export web': async () => (await import('./commands/export-web.js')).exportWebCommand,
+  'experiment run': async () => (await import('./commands/experiment.js')).experimentRunCommand,
+  'experiment report': async () => (await import('./commands/experiment.js')).experimentReportCommand,
+  'experiment list': async () => (await import('./commands/experiment.js')).experimentListCommand,
 };
 
 /** The overview: every command (or, with `group`, the subcommands of `cs336 <group>`) and its summary. */
