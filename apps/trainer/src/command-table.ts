@@ -15,6 +15,9 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
   'setup cuda': async () => (await import('./commands/setup-cuda.js')).setupCudaCommand,
   'export web': async () => (await import('./commands/export-web.js')).exportWebCommand,
+  'experiment run': async () => (await import('./commands/experiment.js')).experimentRunCommand,
+  'experiment report': async () => (await import('./commands/experiment.js')).experimentReportCommand,
+  'experiment list': async () => (await import('./commands/experiment.js')).experimentListCommand,
 };
 
 /** The overview: every command (or, with `group`, the subcommands of `cs336 <group>`) and its summary. */

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
 import { GPT2_MERGES_FILE, GPT2_VOCAB_FILE, gpt2DataModule } from '../scripts/gpt2-data.js';
 import { gpt2, gpt2Model } from '../src/gpt2.js';
 import { gpt2 as gpt2ForNode } from '../src/gpt2-node.js';
@@ -49,7 +49,7 @@ describeWithFixtures('the bundled GPT-2 encoding', () => {
 
   it('encodes the course cases to tiktoken\'s ids and decodes every id as the files do', async () => {
     const tokenizer = await gpt2();
-    const { cases } = JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: { ids: number[]; text?: string; file?: string }[] };
+    const { cases } = JSON.parse(fs.readFileSync(projectFixturePath('tiktoken-gpt2-expected-ids.json'), 'utf8')) as { cases: { ids: number[]; text?: string; file?: string }[] };
     for (const testCase of cases) {
       const text = testCase.file ? fs.readFileSync(fixturePath(testCase.file), 'utf8') : testCase.text!;
       expect(tokenizer.encode(text)).toEqual(testCase.ids);

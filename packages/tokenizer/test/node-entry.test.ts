@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -80,7 +80,7 @@ console.log(JSON.stringify({ before: before.includes('/gpt2-data.js'), entryLoad
         env: { ...process.env, NODE_ENTRY_ARGS: JSON.stringify([fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), fixturePath('address.txt'), out]) },
       });
       const result = JSON.parse(stdout) as { sameModule: boolean; portableHasFileApi: boolean; isPortableTokenizer: boolean; dtype: string; referenceEncode: string; gpt2EncodeFile: string; gpt2SameHash: boolean; ids: number[]; fileIds: number[]; sidecar: { count: number } };
-      const expected = (JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] }).cases.find((c) => c.name === 'address.txt')!;
+      const expected = (JSON.parse(fs.readFileSync(projectFixturePath('tiktoken-gpt2-expected-ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] }).cases.find((c) => c.name === 'address.txt')!;
       expect(result.sameModule).toBe(true);
       expect(result.portableHasFileApi).toBe(false);
       expect(result.isPortableTokenizer).toBe(true);

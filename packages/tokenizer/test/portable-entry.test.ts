@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { build } from 'esbuild';
-import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
 import { Tokenizer } from '../src/index.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -65,7 +65,7 @@ async function bundleMainEntry(): Promise<{ code: string; inputs: string[] }> {
 }
 
 describeWithFixtures('the main entry bundled for browsers', () => {
-  const expectedFile = fixturePath('derived', 'tiktoken_gpt2_expected_ids.json');
+  const expectedFile = projectFixturePath('tiktoken-gpt2-expected-ids.json');
   let cases: ExpectedCase[];
   let texts: string[];
   let vocabJson: string;
