@@ -20,7 +20,7 @@ export type { BpeModel } from './reference-bpe.js';
 
 export type BpeProgress =
   | { phase: 'pretokenize'; bytesDone: number; bytesTotal: number | undefined }
-  | { phase: 'merge'; mergesDone: number; mergesTotal: number };
+  | { phase: 'merge'; mergesDone: number; mergesTotal: number; distinctPretokens: number };
 
 export interface TrainBpeConfig {
   /** Final vocabulary size, counting the 256 bytes and the special tokens. */
@@ -90,20 +90,12 @@ export async function trainBpe(options: TrainBpeOptions): Promise<BpeModel> {
     throw new Error('trainBpe: input must be a file path or an AsyncIterable<string>');
   }
 
-  // 2. Pre-token counts.
-  const { counts, bytes } = await countInput(input, {
-    specialTokens: config.specialTokens,
-    workers: config.workers,
-    chunkChars: config.chunkChars,
-    onBytes: (bytesDone, bytesTotal) => onProgress?.({ phase: 'pretokenize', bytesDone, bytesTotal }),
-  });
-  if (bytes === 0) {
-    throw new Error(`trainBpe: the input ${typeof input === 'string' ? JSON.stringify(input) + ' ' : ''}is empty; BPE needs some text to learn merges from`);
-  }
-
-  // 3–5. Merges over byte symbols 0..255; merge i creates symbol 256 + i.
+  // 2–3. Pre-token counts, then words (the count table is gone once the words are built).
   const mergeTotal = config.vocabSize - 256 - config.specialTokens.length;
-  const learned = learnMerges(buildWords(counts), mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal }));
+  const { words, distinctPretokens } = await countWords(input, config, 256 + mergeTotal, onProgress);
+
+  // 4–5. Merges over byte symbols 0..255; merge i creates symbol 256 + i.
+  const learned = learnMerges(words, mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal, distinctPretokens }));
 
   // 6. Vocab and merges in order.
   const vocab = new Map<number, Uint8Array>();
@@ -113,38 +105,53 @@ export async function trainBpe(options: TrainBpeOptions): Promise<BpeModel> {
   return { vocab, merges: learned.merges };
 }
 
-/** Distinct pre-tokens as words of byte symbols, stored back to back. */
+/**
+ * Distinct pre-tokens as words of symbols, stored back to back. Symbols are 16-bit while every
+ * symbol id fits (vocabularies up to 65,536), which halves the largest array at OWT scale.
+ */
 interface Words {
-  symbols: Int32Array;
+  symbols: Uint16Array | Int32Array;
   start: Int32Array;
   length: Int32Array;
   count: Float64Array;
 }
 
-// 3. One word per distinct pre-token of two bytes or more (a single byte has no pair to merge).
-function buildWords(counts: PretokenTable): Words {
-  const keys: string[] = [];
-  const keyCounts: number[] = [];
-  let total = 0;
-  counts.forEach((key, n) => {
-    const bytes = Buffer.byteLength(key, 'utf8');
-    if (bytes < 2) return;
-    keys.push(key);
-    keyCounts.push(n);
-    total += bytes;
+async function countWords(input: string | AsyncIterable<string>, config: Readonly<TrainBpeConfig>, symbolLimit: number, onProgress: TrainBpeOptions['onProgress']): Promise<{ words: Words; distinctPretokens: number }> {
+  const { counts, bytes } = await countInput(input, {
+    specialTokens: config.specialTokens,
+    workers: config.workers,
+    chunkChars: config.chunkChars,
+    onBytes: (bytesDone, bytesTotal) => onProgress?.({ phase: 'pretokenize', bytesDone, bytesTotal }),
   });
-  const symbols = new Int32Array(total);
-  const start = new Int32Array(keys.length);
-  const length = new Int32Array(keys.length);
-  const count = new Float64Array(keys.length);
-  const scratch = Buffer.alloc(1 << 16);
+  if (bytes === 0) {
+    throw new Error(`trainBpe: the input ${typeof input === 'string' ? JSON.stringify(input) + ' ' : ''}is empty; BPE needs some text to learn merges from`);
+  }
+  return { words: buildWords(counts, symbolLimit), distinctPretokens: counts.size };
+}
+
+// 3. One word per distinct pre-token of two bytes or more (a single byte has no pair to merge).
+function buildWords(counts: PretokenTable, symbolLimit: number): Words {
+  let words = 0;
+  let total = 0;
+  counts.forEachBytes((_, start, end) => {
+    if (end - start < 2) return;
+    words++;
+    total += end - start;
+  });
+  if (total > 2 ** 31 - 1) throw new Error(`trainBpe: the distinct pre-tokens hold ${total} bytes, more than the 2^31 - 1 this trainer indexes`);
+  const symbols = symbolLimit <= 1 << 16 ? new Uint16Array(total) : new Int32Array(total);
+  const start = new Int32Array(words);
+  const length = new Int32Array(words);
+  const count = new Float64Array(words);
+  let w = 0;
   let offset = 0;
-  keys.forEach((key, w) => {
-    const encoded = key.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(key, 'utf8')) : Buffer.from(key, 'utf8');
+  counts.forEachBytes((bytes, from, to, n) => {
+    if (to - from < 2) return;
     start[w] = offset;
-    length[w] = encoded.length;
-    count[w] = keyCounts[w]!;
-    for (let i = 0; i < encoded.length; i++) symbols[offset++] = encoded[i]!;
+    length[w] = to - from;
+    count[w++] = n;
+    symbols.set(bytes.subarray(from, to), offset);
+    offset += to - from;
   });
   return { symbols, start, length, count };
 }
@@ -156,22 +163,48 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   // A pair (a, b) of symbols is the number a * base + b: cheap to hash, exact below 2^53.
   const base = 256 + mergeTotal;
   const pairCount = new Map<number, number>();
-  const pairWords = new Map<number, number[]>();
 
-  // 4. Initial pair counts and the pair → words index (each word listed once per pair).
-  const addWordToPair = (key: number, w: number) => {
-    const list = pairWords.get(key);
-    if (list === undefined) pairWords.set(key, [w]);
-    else if (list[list.length - 1] !== w) list.push(w);
-  };
+  // 4. Initial pair counts and the pair → words index (each word listed once per pair). Every pair
+  // of two bytes gets its word list here, all in one array (CSR: words of byte pair p are
+  // byteWords[byteStart[p] .. byteStart[p + 1])). A pair that contains a merged symbol is created
+  // by that one merge, so its list is complete when the merge ends: it is appended to `pool` then
+  // and never grows again. Typed arrays, not a Map of arrays: this index is the trainer's largest
+  // structure at OWT scale (about one entry per byte of the distinct pre-tokens).
+  const byteCount = new Float64Array(1 << 16);
+  const byteStart = new Int32Array((1 << 16) + 1);
+  const lastWord = new Int32Array(1 << 16).fill(-1);
   for (let w = 0; w < start.length; w++) {
     const s = start[w]!;
     for (let i = s; i < s + length[w]! - 1; i++) {
-      const key = symbols[i]! * base + symbols[i + 1]!;
-      pairCount.set(key, (pairCount.get(key) ?? 0) + count[w]!);
-      addWordToPair(key, w);
+      const p = (symbols[i]! << 8) | symbols[i + 1]!;
+      byteCount[p]! += count[w]!;
+      if (lastWord[p] !== w) {
+        lastWord[p] = w;
+        byteStart[p + 1]!++;
+      }
     }
   }
+  for (let p = 0; p < 1 << 16; p++) byteStart[p + 1]! += byteStart[p]!;
+  const byteWords = new Int32Array(byteStart[1 << 16]!);
+  const fill = byteStart.slice(0, 1 << 16);
+  lastWord.fill(-1);
+  for (let w = 0; w < start.length; w++) {
+    const s = start[w]!;
+    for (let i = s; i < s + length[w]! - 1; i++) {
+      const p = (symbols[i]! << 8) | symbols[i + 1]!;
+      if (lastWord[p] !== w) {
+        lastWord[p] = w;
+        byteWords[fill[p]!++] = w;
+      }
+    }
+  }
+  for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairCount.set((p >> 8) * base + (p & 255), byteCount[p]!);
+  let pool = new Int32Array(1 << 16);
+  let poolUsed = 0;
+  const listOf = new Map<number, number>(); // pair with a merged symbol → its list number
+  const listFrom: number[] = [];
+  const listTo: number[] = [];
+
   const heap = new PairHeap((keyA, countA, keyB, countB) => {
     if (countA !== countB) return countA - countB;
     const leftA = Math.floor(keyA / base);
@@ -181,7 +214,6 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   for (const [key, c] of pairCount) heap.push(key, c);
 
   // 5. Merge loop.
-  const visited = new Int32Array(start.length); // merge number + 1 that last rewrote each word
   const progressEvery = Math.max(1, Math.floor(mergeTotal / 200));
   for (let m = 0; m < mergeTotal; m++) {
     // Pop until the top entry's count is live; stale entries go back with their live count.
@@ -213,18 +245,32 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     symbolBytes.push(mergedBytes);
     merges.push([left, right]);
 
-    const created = new Set<number>();
+    const created = new Map<number, number[]>(); // pair → the words it appears in (pairs made by this merge)
     const adjust = (key: number, delta: number) => {
       if (key !== best) pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
     };
     const gain = (key: number, delta: number, w: number) => {
       pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
-      addWordToPair(key, w);
-      created.add(key);
+      const list = created.get(key);
+      if (list === undefined) created.set(key, [w]);
+      else if (list[list.length - 1] !== w) list.push(w);
     };
-    for (const w of pairWords.get(best) ?? []) {
-      if (visited[w] === m + 1) continue;
-      visited[w] = m + 1;
+    let ids: Int32Array = pool;
+    let from = 0;
+    let to = 0;
+    if (a < 256 && b < 256) {
+      ids = byteWords;
+      from = byteStart[(a << 8) | b]!;
+      to = byteStart[((a << 8) | b) + 1]!;
+    } else {
+      const list = listOf.get(best);
+      if (list !== undefined) {
+        from = listFrom[list]!;
+        to = listTo[list]!;
+      }
+    }
+    for (let k = from; k < to; k++) {
+      const w = ids[k]!; // listed once per pair, so rewritten at most once per merge
       const s = start[w]!;
       const end = s + length[w]!;
       const c = count[w]!;
@@ -256,8 +302,18 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       length[w] = write - s;
     }
     pairCount.delete(best);
-    pairWords.delete(best);
-    for (const key of created) {
+    listOf.delete(best);
+    for (const [key, list] of created) {
+      if (poolUsed + list.length > pool.length) {
+        const bigger = new Int32Array(Math.max(poolUsed + list.length, pool.length * 2));
+        bigger.set(pool.subarray(0, poolUsed));
+        pool = bigger;
+      }
+      pool.set(list, poolUsed);
+      listOf.set(key, listFrom.length);
+      listFrom.push(poolUsed);
+      poolUsed += list.length;
+      listTo.push(poolUsed);
       const c = pairCount.get(key)!;
       if (c > 0) heap.push(key, c);
     }
