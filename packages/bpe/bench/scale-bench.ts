@@ -39,6 +39,8 @@ interface ScaleResult {
   workers: number;
   vocabSize: number;
   wallSeconds: number;
+  /** CPU seconds of every thread (user + system): steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   countSeconds: number;
   mergeSeconds: number;
   peakRssMB: number;
@@ -58,6 +60,7 @@ const mb = (bytes: number) => round(bytes / 2 ** 20, 0);
 /** Child mode: train one case and print its result as one JSON line. */
 async function runCase(c: ScaleCase): Promise<void> {
   const { trainBpe, writeGpt2Files } = await import('@cs336/bpe');
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let mergeStart = 0;
   let rssAtMergeStart = 0;
@@ -80,6 +83,7 @@ async function runCase(c: ScaleCase): Promise<void> {
     },
   });
   const end = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const hash = createHash('sha256');
   for (const [a, b] of model.merges) hash.update(a).update(Uint8Array.of(0xff)).update(b).update(Uint8Array.of(0xfe));
   if (c.saveTo !== null) await writeGpt2Files(c.saveTo, model.vocab, model.merges);
@@ -89,6 +93,7 @@ async function runCase(c: ScaleCase): Promise<void> {
     workers: c.workers,
     vocabSize: model.vocab.size,
     wallSeconds: round((end - t0) / 1000, 1),
+    cpuSeconds: round((cpu.user + cpu.system) / 1e6, 1),
     countSeconds: round((mergeStart - t0) / 1000, 1),
     mergeSeconds: round((end - mergeStart) / 1000, 1),
     peakRssMB: mb(process.resourceUsage().maxRSS * 1024),

@@ -215,6 +215,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
 
   // 5. Merge loop.
   const progressEvery = Math.max(1, Math.floor(mergeTotal / 200));
+  onMerge(0); // words and index built: the merge phase starts
   for (let m = 0; m < mergeTotal; m++) {
     // Pop until the top entry's count is live; stale entries go back with their live count.
     let best = -1;
