@@ -248,7 +248,15 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
 
     const created = new Map<number, number[]>(); // pair → the words it appears in (pairs made by this merge)
     const adjust = (key: number, delta: number) => {
-      if (key !== best) pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
+      if (key === best) return;
+      const next = (pairCount.get(key) ?? 0) + delta;
+      if (next > 0) pairCount.set(key, next);
+      else {
+        // A pair's count only grows in the merge that creates it (never here), so at 0 it is gone
+        // for good: forget it rather than keep millions of dead pairs (its heap entry goes stale).
+        pairCount.delete(key);
+        listOf.delete(key);
+      }
     };
     const gain = (key: number, delta: number, w: number) => {
       pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
