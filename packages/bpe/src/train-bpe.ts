@@ -14,6 +14,7 @@ import { countInput } from './parallel-count.js';
 import type { PretokenTable } from './pretoken-table.js';
 import { compareMergeCandidates } from './merge-order.js';
 import { PairHeap } from './pair-heap.js';
+import { PairWordLists } from './pair-word-lists.js';
 import type { BpeModel } from './reference-bpe.js';
 
 export type { BpeModel } from './reference-bpe.js';
@@ -167,8 +168,8 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   // 4. Initial pair counts and the pair → words index (each word listed once per pair). Every pair
   // of two bytes gets its word list here, all in one array (CSR: words of byte pair p are
   // byteWords[byteStart[p] .. byteStart[p + 1])). A pair that contains a merged symbol is created
-  // by that one merge, so its list is complete when the merge ends: it is appended to `pool` then
-  // and never grows again. Typed arrays, not a Map of arrays: this index is the trainer's largest
+  // by that one merge, so its list is complete when the merge ends: it goes to `lists`
+  // (pair-word-lists.ts) then and never grows again. Typed arrays, not a Map of arrays: this index is the trainer's largest
   // structure at OWT scale (about one entry per byte of the distinct pre-tokens).
   const byteCount = new Float64Array(1 << 16);
   const byteStart = new Int32Array((1 << 16) + 1);
@@ -199,11 +200,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     }
   }
   for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairCount.set((p >> 8) * base + (p & 255), byteCount[p]!);
-  let pool = new Int32Array(1 << 16);
-  let poolUsed = 0;
-  const listOf = new Map<number, number>(); // pair with a merged symbol → its list number
-  const listFrom: number[] = [];
-  const listTo: number[] = [];
+  const lists = new PairWordLists(); // pairs with a merged symbol
 
   const heap = new PairHeap((keyA, countA, keyB, countB) => {
     if (countA !== countB) return countA - countB;
@@ -255,7 +252,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
         // A pair's count only grows in the merge that creates it (never here), so at 0 it is gone
         // for good: forget it rather than keep millions of dead pairs (its heap entry goes stale).
         pairCount.delete(key);
-        listOf.delete(key);
+        lists.drop(key);
       }
     };
     const gain = (key: number, delta: number, w: number) => {
@@ -264,7 +261,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       if (list === undefined) created.set(key, [w]);
       else if (list[list.length - 1] !== w) list.push(w);
     };
-    let ids: Int32Array = pool;
+    let ids = lists.ids;
     let from = 0;
     let to = 0;
     if (a < 256 && b < 256) {
@@ -272,10 +269,10 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       from = byteStart[(a << 8) | b]!;
       to = byteStart[((a << 8) | b) + 1]!;
     } else {
-      const list = listOf.get(best);
-      if (list !== undefined) {
-        from = listFrom[list]!;
-        to = listTo[list]!;
+      const list = lists.find(best);
+      if (list >= 0) {
+        from = lists.start(list);
+        to = lists.end(list);
       }
     }
     for (let k = from; k < to; k++) {
@@ -311,18 +308,9 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       length[w] = write - s;
     }
     pairCount.delete(best);
-    listOf.delete(best);
-    for (const [key, list] of created) {
-      if (poolUsed + list.length > pool.length) {
-        const bigger = new Int32Array(Math.max(poolUsed + list.length, pool.length * 2));
-        bigger.set(pool.subarray(0, poolUsed));
-        pool = bigger;
-      }
-      pool.set(list, poolUsed);
-      listOf.set(key, listFrom.length);
-      listFrom.push(poolUsed);
-      poolUsed += list.length;
-      listTo.push(poolUsed);
+    lists.drop(best);
+    for (const [key, words] of created) {
+      lists.append(key, words);
       const c = pairCount.get(key)!;
       if (c > 0) heap.push(key, c);
     }
