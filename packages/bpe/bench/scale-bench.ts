@@ -7,7 +7,8 @@
  * 1. Writes synthetic corpora of the given sizes in GB (owt-like-corpus.ts; real words plus a long
  *    Zipfian tail, so distinct pre-tokens grow with size as in web text) to DIR (default: a folder in
  *    the OS temp dir), in one pass: each smaller corpus is a prefix of the larger ones. A corpus
- *    already there from an earlier run with the same seed and generator version is reused.
+ *    already there from an earlier run with the same seed and generator version is reused, and a
+ *    missing one is cut from a larger one when there is one.
  * 2. Trains BPE on each size with each worker count, every case in its own child process, and
  *    reports wall time, the counting and merge phases, peak RSS (process.resourceUsage().maxRSS:
  *    the whole process, worker threads included), distinct pre-tokens and a hash of the merges
@@ -131,6 +132,14 @@ function ensureCorpora(dir: string, sizes: number[], seed: number): Map<number, 
   const missing = sizes.filter((gb) => !done(files.get(gb)!));
   if (missing.length === 0) return files;
   const largest = Math.max(...missing);
+  // A larger corpus from an earlier run (same seed and version): the missing ones are its prefixes.
+  const larger = fs.readdirSync(dir).map((name) => /^owt-like-v(\d+)-seed(-?\d+)-([\d.]+)GB\.txt$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) === CORPUS_VERSION && Number(m[2]) === seed && Number(m[3]) >= largest)
+    .map((m) => path.join(dir, m[0])).filter(done)[0];
+  if (larger !== undefined) {
+    for (const gb of missing) copyPrefix(larger, files.get(gb)!, gb * 1e9);
+    return files;
+  }
   console.error(`scale-bench: reading the head words from ${wordSource}`);
   const head = wordsByFrequency(fs.readFileSync(wordSource, 'utf8'), 50_000);
   const temp = `${files.get(largest)!}.partial`;

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { PairTable } from './pair-table.js';
 import { PairWordLists } from './pair-word-lists.js';
 
 describe('PairWordLists', () => {
@@ -8,41 +9,44 @@ describe('PairWordLists', () => {
       fc.record({ drop: fc.nat(50) }),
     );
     fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
-      const lists = new PairWordLists();
+      const table = new PairTable(4);
+      const lists = new PairWordLists(table);
       const reference = new Map<number, number[]>();
       let next = 0; // each append makes a new pair, as each merge does
       for (const o of ops) {
         if ('append' in o) {
           const pair = next++ * 100 + o.append;
           const words = Array.from({ length: o.length }, (_, i) => (i * 7919 + pair) % 100_003);
+          table.add(pair, words.length);
           lists.append(pair, words);
           reference.set(pair, words);
         } else {
           const pair = [...reference.keys()][o.drop % Math.max(1, reference.size)];
           if (pair === undefined) continue;
-          lists.drop(pair);
+          table.delete(pair); // merged, or its count reached 0
           reference.delete(pair);
         }
         for (const [pair, words] of reference) {
-          const list = lists.find(pair);
+          const list = table.list(pair);
           const got = lists.ids.subarray(lists.start(list), lists.end(list));
           if (got.length !== words.length || got.some((w, i) => w !== words[i])) expect([...got]).toEqual(words);
         }
       }
-      expect(lists.find(-1)).toBe(-1);
     }), { numRuns: 30 });
   });
 
   it('reuses the space of dead lists instead of growing', () => {
-    const lists = new PairWordLists();
+    const table = new PairTable();
+    const lists = new PairWordLists(table);
     const first = lists.ids.length;
     for (let pair = 0; pair < 20; pair++) {
+      table.add(pair, 1);
       lists.append(pair, new Array<number>(first / 8).fill(pair));
-      if (pair > 0) lists.drop(pair - 1);
+      if (pair > 0) table.delete(pair - 1);
     }
     // 20 lists of an eighth of the pool were appended, but never more than two were live.
     expect(lists.ids.length).toBe(first);
-    const last = lists.find(19);
+    const last = table.list(19);
     expect([...new Set(lists.ids.subarray(lists.start(last), lists.end(last)))]).toEqual([19]);
   });
 });

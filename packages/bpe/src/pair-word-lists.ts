@@ -3,26 +3,26 @@
  *
  * A pair that contains a merged symbol is created by that one merge, so its word list is complete
  * when the merge ends and never grows after: lists are appended back to back to one `Int32Array`
- * pool. A list dies when its pair is merged or its count drops to 0; when the pool is full the
- * live lists are first moved down over the dead ones (in place, in order), and the pool grows only
- * if that frees too little, so it stays within about twice the live entries.
+ * pool, and the pair's entry in the `PairTable` holds its list number. A list dies with its pair
+ * (merged, or its count dropped to 0); when the pool is full the live lists are first moved down
+ * over the dead ones (in place, in order), and the pool grows only if that frees too little, so it
+ * stays within about twice the live entries.
  */
+import type { PairTable } from './pair-table.js';
+
 export class PairWordLists {
   private pool = new Int32Array(1 << 16);
   private used = 0;
-  private readonly listOf = new Map<number, number>(); // pair → list number
-  private from: number[] = [];
-  private to: number[] = [];
-  private keys: number[] = [];
+  private lists = 0;
+  private from = new Int32Array(1 << 10);
+  private to = new Int32Array(1 << 10);
+  private pairs = new Float64Array(1 << 10);
+
+  constructor(private readonly table: PairTable) {}
 
   /** The pool; list `list` is `ids[start(list) .. end(list))`. Valid until the next `append`. */
   get ids(): Int32Array {
     return this.pool;
-  }
-
-  /** The list number of `pair`, or -1 when it has none (never made, merged or dropped). */
-  find(pair: number): number {
-    return this.listOf.get(pair) ?? -1;
   }
 
   start(list: number): number {
@@ -33,47 +33,46 @@ export class PairWordLists {
     return this.to[list]!;
   }
 
-  /** Forgets the list of `pair` (merged, or its count is 0). */
-  drop(pair: number): void {
-    this.listOf.delete(pair);
-  }
-
+  /** Stores the words of `pair` (already in the table) and records its list number there. */
   append(pair: number, words: readonly number[]): void {
     if (this.used + words.length > this.pool.length) this.makeRoom(words.length);
+    if (this.lists === this.from.length) {
+      this.from = grow(this.from, new Int32Array(this.lists * 2));
+      this.to = grow(this.to, new Int32Array(this.lists * 2));
+      this.pairs = grow(this.pairs, new Float64Array(this.lists * 2));
+    }
     this.pool.set(words, this.used);
-    this.listOf.set(pair, this.from.length);
-    this.from.push(this.used);
+    this.table.setList(pair, this.lists);
+    this.from[this.lists] = this.used;
     this.used += words.length;
-    this.to.push(this.used);
-    this.keys.push(pair);
+    this.to[this.lists] = this.used;
+    this.pairs[this.lists++] = pair;
   }
 
   private makeRoom(needed: number): void {
     // Move the live lists down, renumbering them in the same order.
-    const from: number[] = [];
-    const to: number[] = [];
-    const keys: number[] = [];
     let write = 0;
-    for (let list = 0; list < this.keys.length; list++) {
-      const pair = this.keys[list]!;
-      if (this.listOf.get(pair) !== list) continue;
-      const length = this.to[list]! - this.from[list]!;
-      this.pool.copyWithin(write, this.from[list]!, this.to[list]!);
-      this.listOf.set(pair, keys.length);
-      from.push(write);
-      write += length;
-      to.push(write);
-      keys.push(pair);
+    let kept = 0;
+    for (let list = 0; list < this.lists; list++) {
+      const pair = this.pairs[list]!;
+      if (this.table.list(pair) !== list) continue;
+      const from = this.from[list]!;
+      const to = this.to[list]!;
+      this.pool.copyWithin(write, from, to);
+      this.table.setList(pair, kept);
+      this.from[kept] = write;
+      write += to - from;
+      this.to[kept] = write;
+      this.pairs[kept++] = pair;
     }
-    this.from = from;
-    this.to = to;
-    this.keys = keys;
+    this.lists = kept;
     this.used = write;
     // Grow when the live lists fill more than half, so that moving them stays rare.
-    if ((write + needed) * 2 > this.pool.length) {
-      const bigger = new Int32Array(Math.max(write + needed, this.pool.length * 2));
-      bigger.set(this.pool.subarray(0, write));
-      this.pool = bigger;
-    }
+    if ((write + needed) * 2 > this.pool.length) this.pool = grow(this.pool.subarray(0, write), new Int32Array(Math.max(write + needed, this.pool.length * 2)));
   }
+}
+
+function grow<T extends Int32Array | Float64Array>(old: T, into: T): T {
+  into.set(old as never);
+  return into;
 }

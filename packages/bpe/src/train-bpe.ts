@@ -14,6 +14,7 @@ import { countInput } from './parallel-count.js';
 import type { PretokenTable } from './pretoken-table.js';
 import { compareMergeCandidates } from './merge-order.js';
 import { PairHeap } from './pair-heap.js';
+import { PairTable } from './pair-table.js';
 import { PairWordLists } from './pair-word-lists.js';
 import type { BpeModel } from './reference-bpe.js';
 
@@ -163,7 +164,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   const merges: [Uint8Array, Uint8Array][] = [];
   // A pair (a, b) of symbols is the number a * base + b: cheap to hash, exact below 2^53.
   const base = 256 + mergeTotal;
-  const pairCount = new Map<number, number>();
+  const pairs = new PairTable(); // pair → live count (and word list, for pairs with a merged symbol)
 
   // 4. Initial pair counts and the pair → words index (each word listed once per pair). Every pair
   // of two bytes gets its word list here, all in one array (CSR: words of byte pair p are
@@ -199,8 +200,8 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       }
     }
   }
-  for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairCount.set((p >> 8) * base + (p & 255), byteCount[p]!);
-  const lists = new PairWordLists(); // pairs with a merged symbol
+  for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairs.add((p >> 8) * base + (p & 255), byteCount[p]!);
+  const lists = new PairWordLists(pairs);
 
   const heap = new PairHeap((keyA, countA, keyB, countB) => {
     if (countA !== countB) return countA - countB;
@@ -208,7 +209,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     const leftB = Math.floor(keyB / base);
     return compareMergeCandidates(countA, symbolBytes[leftA]!, symbolBytes[keyA - leftA * base]!, countB, symbolBytes[leftB]!, symbolBytes[keyB - leftB * base]!);
   });
-  for (const [key, c] of pairCount) heap.push(key, c);
+  pairs.forEach((key, c) => heap.push(key, c));
 
   // 5. Merge loop.
   const progressEvery = Math.max(1, Math.floor(mergeTotal / 200));
@@ -219,7 +220,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     while (heap.size > 0) {
       const key = heap.peekKey();
       const stored = heap.peekCount();
-      const live = pairCount.get(key) ?? 0;
+      const live = pairs.count(key);
       heap.pop();
       if (live === stored) {
         best = key;
@@ -244,19 +245,13 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     merges.push([left, right]);
 
     const created = new Map<number, number[]>(); // pair → the words it appears in (pairs made by this merge)
+    // A pair's count only grows in the merge that creates it (never in `adjust`), so a pair whose
+    // count reaches 0 is gone for good: the table forgets it (its heap entry goes stale).
     const adjust = (key: number, delta: number) => {
-      if (key === best) return;
-      const next = (pairCount.get(key) ?? 0) + delta;
-      if (next > 0) pairCount.set(key, next);
-      else {
-        // A pair's count only grows in the merge that creates it (never here), so at 0 it is gone
-        // for good: forget it rather than keep millions of dead pairs (its heap entry goes stale).
-        pairCount.delete(key);
-        lists.drop(key);
-      }
+      if (key !== best) pairs.add(key, delta);
     };
     const gain = (key: number, delta: number, w: number) => {
-      pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
+      pairs.add(key, delta);
       const list = created.get(key);
       if (list === undefined) created.set(key, [w]);
       else if (list[list.length - 1] !== w) list.push(w);
@@ -269,7 +264,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       from = byteStart[(a << 8) | b]!;
       to = byteStart[((a << 8) | b) + 1]!;
     } else {
-      const list = lists.find(best);
+      const list = pairs.list(best);
       if (list >= 0) {
         from = lists.start(list);
         to = lists.end(list);
@@ -307,12 +302,10 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       }
       length[w] = write - s;
     }
-    pairCount.delete(best);
-    lists.drop(best);
+    pairs.delete(best);
     for (const [key, words] of created) {
       lists.append(key, words);
-      const c = pairCount.get(key)!;
-      if (c > 0) heap.push(key, c);
+      heap.push(key, pairs.count(key)); // > 0: gains only
     }
     if ((m + 1) % progressEvery === 0 || m + 1 === mergeTotal) onMerge(m + 1);
   }
