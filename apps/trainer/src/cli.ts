@@ -8,6 +8,7 @@ import { UsageError } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   pipeline: async () => (await import('./commands/pipeline.js')).pipelineCommand,
+  'data fetch': async () => (await import('./commands/data-fetch.js')).dataFetchCommand,
   'bpe train': async () => (await import('./commands/bpe-train.js')).bpeTrainCommand,
   tokenize: async () => (await import('./commands/tokenize.js')).tokenizeCommand,
   encode: async () => (await import('./commands/encode.js')).encodeCommand,

@@ -11,6 +11,8 @@ export interface ProgressBarOptions {
   unit: string;
   /** Divide raw units by this for display (1e6 for bytes → MB). */
   scale?: number;
+  /** Units already done when the bar starts (a resumed download): counted in the fraction, not in the rate. */
+  initial?: number;
   stream?: NodeJS.WriteStream;
   logEveryMs?: number;
 }
@@ -38,6 +40,7 @@ function formatRate(rate: number): string {
 export function createProgressBar(options: ProgressBarOptions): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const scale = options.scale ?? 1;
+  const initial = options.initial ?? 0;
   const tty = Boolean(stream.isTTY);
   const logEveryMs = options.logEveryMs ?? 5000;
   const start = performance.now();
@@ -50,8 +53,8 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-    const rate = elapsed > 0 ? done / scale / elapsed : 0;
-    const eta = done > 0 ? (elapsed * (options.total - done)) / done : Number.NaN;
+    const rate = elapsed > 0 ? (done - initial) / scale / elapsed : 0;
+    const eta = done > initial ? (elapsed * (options.total - done)) / (done - initial) : Number.NaN;
     const extra = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('  ');
     const time = final ? `in ${formatDuration(elapsed)}` : `ETA ${formatDuration(eta)}`;
     return `${options.label} ${bar} ${(fraction * 100).toFixed(1).padStart(5)}%  ${formatRate(rate)} ${options.unit}/s  ${time}${extra ? '  ' + extra : ''}`;

@@ -24,6 +24,8 @@ export interface CheckpointMetadata {
   modelConfig: Record<string, unknown>;
   trainConfig: Record<string, unknown>;
   tokenizerHash?: string;
+  /** Content hashes of the token files the run trained on (see run-identity.ts). */
+  data?: { trainData: string; validationData?: string };
   /** The sampler's state after the last completed step (batches also depend only on seed and step). */
   randomState?: RandomState;
   /** Training windows drawn so far. */
@@ -148,6 +150,36 @@ function syncDirectory(dir: string): void {
     // Some platforms cannot fsync a directory; the rename is still atomic.
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * The metadata of a checkpoint, read from the safetensors header alone (no tensors, no checksum):
+ * cheap enough to decide whether a run directory's model fits the data. Undefined when there is no
+ * checkpoint; an error when the file is not a cs336 checkpoint.
+ */
+export function readCheckpointMetadata(target: string): CheckpointMetadata | undefined {
+  const file = checkpointPath(target);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const lengthBytes = Buffer.alloc(8);
+    if (fs.readSync(fd, lengthBytes, 0, 8, 0) !== 8) throw new Error('shorter than a safetensors header');
+    const length = Number(lengthBytes.readBigUInt64LE(0));
+    if (length > 100 << 20) throw new Error(`header length ${length} is not plausible`);
+    const header = Buffer.alloc(length);
+    if (fs.readSync(fd, header, 0, length, 8) !== length) throw new Error('the header is truncated');
+    const metadata = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__;
+    if (metadata?.format !== FORMAT || metadata.cs336 === undefined) throw new Error(`metadata format ${JSON.stringify(metadata?.format)}, expected "${FORMAT}"`);
+    return JSON.parse(metadata.cs336) as CheckpointMetadata;
+  } catch (error) {
+    throw new Error(`${file}: not a readable cs336 checkpoint (${(error as Error).message})`);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -4,7 +4,7 @@ export { TokenFile, getBatch, sampleWindows, sequentialWindows, sidecarPath, spl
 export type { Batch, TokenDType, TokenFileOptions, TokenFileSidecar } from './token-file.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 export type { Safetensors, Tensor, TensorData, TensorDType } from './safetensors.js';
-export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+export { CHECKPOINT_FILE, checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from './checkpoint.js';
 export type { CheckpointFs, CheckpointMetadata, CheckpointState, LoadCheckpointOptions, SaveCheckpointOptions } from './checkpoint.js';
 export { canonicalJson, configHash } from './config-hash.js';
 export { DEFAULT_TRAIN_CONFIG, TRAIN_OVERRIDE_ALIASES, applyOverrides, readRunConfigFile, resolveTrainConfig } from './train-config.js';
@@ -25,3 +25,7 @@ export { InferenceModel, TrainingSession } from './training-session.js';
 export type { StepsResult, TrainingState } from './training-session.js';
 export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, train } from './train.js';
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';
+export { RunStateError, checkSameData, dataIdentity, describeIdentity, identityDifferences, savedIdentity } from './run-identity.js';
+export type { DataIdentity } from './run-identity.js';
+export { HANDOUT_TOKEN_BUDGET, TRAINING_PRESETS, presetSteps, trainingPreset } from './presets.js';
+export type { TrainingPreset } from './presets.js';

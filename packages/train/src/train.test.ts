@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { referenceTransformerLm, resolveTransformerConfig } from '@cs336/nn';
-import { CHECKPOINT_FILE, loadCheckpoint } from './checkpoint.js';
+import { createHash } from 'node:crypto';
+import { CHECKPOINT_FILE, loadCheckpoint, readCheckpointMetadata } from './checkpoint.js';
+import { RunStateError } from './run-identity.js';
 import { readMetrics } from './metrics.js';
 import { InferenceModel } from './training-session.js';
 import { NonFiniteLossError, train, type TrainRunConfig } from './train.js';
@@ -145,6 +147,66 @@ describe('train() bad input', () => {
 
   it('refuses a context longer than the model', async () => {
     await expect(train(runConfig(path.join(dir, 'long'), { contextLength: 9 }))).rejects.toThrow(/contextLength 9 is longer than the model's contextLength 8/);
+  });
+});
+
+describe('train() run-directory state (no stale or foreign state reused)', () => {
+  const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+  it('records the content hashes of the token files and the tokenizer in the checkpoint', async () => {
+    const runDir = path.join(dir, 'identity');
+    await train(runConfig(runDir, { steps: 2 }));
+    const meta = readCheckpointMetadata(runDir)!;
+    expect(meta.tokenizerHash).toBe('synthetic');
+    expect(meta.data).toEqual({ trainData: sha256(trainData), validationData: sha256(validationData) });
+    expect(meta.step).toBe(loadCheckpoint(runDir).metadata.step); // the header-only read agrees with the full load
+  });
+
+  it('refuses to replace a checkpoint without resume or fresh, and fresh starts over', async () => {
+    const runDir = path.join(dir, 'refuse');
+    await train(runConfig(runDir, { steps: 4 }));
+    const before = fs.readFileSync(path.join(runDir, CHECKPOINT_FILE));
+    const error = await train(runConfig(runDir, { steps: 4 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunStateError);
+    expect((error as Error).message).toBe(`${runDir} already holds a checkpoint (step 4 of 4, trained on tokenizer synthetic, train data ${sha256(trainData).slice(0, 12)}, validation data ${sha256(validationData).slice(0, 12)}). Pass --resume to continue it, --fresh to replace it, or choose a new --run-dir.`);
+    expect(fs.readFileSync(path.join(runDir, CHECKPOINT_FILE)).equals(before)).toBe(true);
+    await expect(train({ ...runConfig(runDir), resume: true, fresh: true })).rejects.toThrow(/exclude each other/);
+
+    const fresh = await train({ ...runConfig(runDir, { steps: 2 }), fresh: true });
+    expect(fresh.step).toBe(2);
+    expect(readMetrics(path.join(runDir, 'metrics.jsonl')).map((r) => r.step)).toEqual([1, 2]);
+  });
+
+  it('refuses to resume on other data or another tokenizer, naming both identities', async () => {
+    const runDir = path.join(dir, 'foreign');
+    await train(runConfig(runDir, { steps: 2 }));
+    const otherData = writeTokenFile(path.join(dir, 'data/other.bin'), 5000, 9);
+    const error = await train({ ...runConfig(runDir, { steps: 4, trainData: otherData }), resume: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunStateError);
+    const message = (error as Error).message;
+    expect(message).toContain(`${path.join(runDir, CHECKPOINT_FILE)} (step 2) was trained on other data: its train data does not match this run's.`);
+    expect(message).toContain(`checkpoint: tokenizer synthetic, train data ${sha256(trainData).slice(0, 12)}`);
+    expect(message).toContain(`now:        tokenizer synthetic, train data ${sha256(otherData).slice(0, 12)}`);
+    expect(message).toMatch(/--fresh .*new --run-dir/);
+
+    // The same ids under another tokenizer's sidecar: the tokenizer differs, the bytes do not.
+    const retokenize = (file: string) => {
+      const to = path.join(dir, `data/re-${path.basename(file)}`);
+      fs.copyFileSync(file, to);
+      fs.writeFileSync(`${to}.json`, fs.readFileSync(`${file}.json`, 'utf8').replace('"synthetic"', '"another-tokenizer"'));
+      return to;
+    };
+    await expect(train({ ...runConfig(runDir, { steps: 4, trainData: retokenize(trainData), validationData: retokenize(validationData) }), resume: true }))
+      .rejects.toThrow(/was trained on other data: its tokenizer does not match this run's\.\n {2}checkpoint: tokenizer synthetic, .*\n {2}now: {8}tokenizer another-toke/);
+    // Train and validation files from two tokenizers are refused outright.
+    await expect(train(runConfig(path.join(dir, 'mixed'), { trainData: retokenize(trainData) }))).rejects.toThrow(/valid\.bin was tokenized with tokenizer synthetic, .*re-train\.bin with another-toke/);
+    expect(readCheckpointMetadata(runDir)!.step).toBe(2);
+
+    // The same bytes under another path are the same data: resuming is allowed.
+    const copy = path.join(dir, 'data/copy.bin');
+    fs.copyFileSync(trainData, copy);
+    fs.copyFileSync(`${trainData}.json`, `${copy}.json`);
+    expect((await train({ ...runConfig(runDir, { steps: 4, trainData: copy }), resume: true })).step).toBe(4);
   });
 });
 

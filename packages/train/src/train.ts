@@ -13,11 +13,12 @@ import path from 'node:path';
 import { initParameters, parameterCount, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import { cosineLearningRate } from '@cs336/optim';
 import { buildArtifacts } from './artifacts.js';
-import { checkpointPath, loadCheckpoint, saveCheckpoint, type CheckpointMetadata } from './checkpoint.js';
+import { checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint, type CheckpointMetadata } from './checkpoint.js';
 import { canonicalJson } from './config-hash.js';
 import { writeLossCurve } from './loss-curve.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { Random } from './random.js';
+import { RunStateError, checkSameData, dataIdentity, describeIdentity, savedIdentity } from './run-identity.js';
 import type { Tensor } from './safetensors.js';
 import { TokenFile, sampleWindows, sequentialWindows } from './token-file.js';
 import { resolveTrainConfig, type TrainConfig } from './train-config.js';
@@ -26,8 +27,13 @@ import { TrainingSession, type TrainingState } from './training-session.js';
 export interface TrainRunConfig {
   model: Partial<TransformerConfig>;
   train: Partial<TrainConfig>;
-  /** Continue from runDir's checkpoint (a fresh run when there is none). */
+  /** Continue from runDir's checkpoint (a fresh run when there is none); refused when it was trained on other data. */
   resume?: boolean;
+  /**
+   * Replace a checkpoint already in runDir with a new run. Without `resume` or `fresh`, a runDir
+   * that holds a checkpoint is refused (RunStateError), so a finished run is never overwritten by accident.
+   */
+  fresh?: boolean;
 }
 
 export interface TrainProgress {
@@ -118,9 +124,32 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
   const shapes = new Map(specs.map((s) => [s.name, s.shape]));
   const schedule = { maxLearningRate: tc.maxLearningRate, minLearningRate: tc.minLearningRate, warmupIters: tc.warmupSteps, cosineCycleIters: tc.cosineCycleSteps };
   const learningRate = (step: number) => cosineLearningRate(step, schedule);
-  fs.mkdirSync(tc.runDir, { recursive: true });
   const checkpointFile = checkpointPath(tc.runDir);
   const metricsFile = path.join(tc.runDir, METRICS_FILE);
+  // Stale or foreign state is refused before any work: continue only the same data, replace only on request.
+  if (config.resume && config.fresh) throw new RunStateError('resume and fresh exclude each other: --resume continues the checkpoint, --fresh replaces it');
+  const existing = fs.existsSync(checkpointFile);
+  if (existing && !config.resume && !config.fresh) {
+    let what = '';
+    try {
+      const meta = readCheckpointMetadata(checkpointFile)!;
+      what = ` (step ${meta.step} of ${meta.trainConfig.steps ?? '?'}, trained on ${describeIdentity(savedIdentity(meta)) || 'unrecorded data'})`;
+    } catch {
+      what = ' (unreadable)';
+    }
+    throw new RunStateError(`${tc.runDir} already holds a checkpoint${what}. Pass --resume to continue it, --fresh to replace it, or choose a new --run-dir.`);
+  }
+  const identity = await dataIdentity(trainTokens, validTokens, log);
+  if (existing && config.resume) {
+    const meta = readCheckpointMetadata(checkpointFile)!;
+    checkSameData(checkpointFile, meta, identity);
+    if (!meta.data) log(`note: ${checkpointFile} records no data hashes (an older checkpoint); only its tokenizer could be compared`);
+  }
+  if (existing && config.fresh) {
+    fs.rmSync(checkpointFile);
+    log(`--fresh: removed the checkpoint in ${tc.runDir}; starting over`);
+  }
+  fs.mkdirSync(tc.runDir, { recursive: true });
 
   log(`model: ${canonicalJson(model)}`);
   log(`train: ${canonicalJson(tc)}`);
@@ -128,7 +157,7 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     `train tokens: ${trainTokens.length.toLocaleString('en-US')}${validTokens ? `; validation tokens: ${validTokens.length.toLocaleString('en-US')}` : ''}`);
 
   // Read (and check) the checkpoint before building artifacts, so a mismatched config fails fast.
-  const saved = config.resume && fs.existsSync(checkpointFile) ? loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs }) : undefined;
+  const saved = config.resume && existing ? loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs }) : undefined;
   const artifacts = buildArtifacts(path.join(tc.runDir, ARTIFACTS_DIR), { model, batchSize: B, contextLength: T },
     { beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, weightDecay: tc.weightDecay, gradClip: tc.gradClip });
   log(`artifacts: ${artifacts.built ? 'built' : 'reused'} ${artifacts.dir} (config ${artifacts.manifest.configHash})`);
@@ -147,7 +176,6 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     log(`resumed from ${checkpointFile} at step ${state.step}`);
   } else {
     if (config.resume) log(`no checkpoint at ${checkpointFile}; starting fresh`);
-    else if (fs.existsSync(checkpointFile)) log(`note: starting fresh; the checkpoint in ${tc.runDir} will be replaced (pass --resume to continue it)`);
     state = TrainingSession.freshState(initParameters(model, { seed: tc.seed }), artifacts.manifest);
   }
   const metrics = new MetricsLog(metricsFile, state.step > 0 ? state.step : -1);
@@ -180,7 +208,8 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
       tokensSeen: session.state.step * B * T,
       modelConfig: { ...model },
       trainConfig: { ...tc },
-      ...(trainTokens.sidecar?.tokenizerHash ? { tokenizerHash: trainTokens.sidecar.tokenizerHash } : {}),
+      ...(identity.tokenizer ? { tokenizerHash: identity.tokenizer } : {}),
+      data: { trainData: identity.trainData, ...(identity.validationData ? { validationData: identity.validationData } : {}) },
       randomState: Random.seeded(tc.seed, session.state.step).state(),
       dataPosition: session.state.step * B,
       ...(bestValidationLoss !== undefined ? { bestValidationLoss } : {}),

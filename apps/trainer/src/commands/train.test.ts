@@ -35,7 +35,9 @@ function cs336(args: string[], interrupt?: { when: RegExp; signal: NodeJS.Signal
 describe('parseTrainArgs', () => {
   it('pairs --field value overrides and keeps --config and --resume apart', () => {
     expect(parseTrainArgs(['--config', 'c.json', '--lr', '1e-3', '--resume', '--steps=20', '--model.dModel', '64']))
-      .toEqual({ config: 'c.json', resume: true, overrides: { lr: '1e-3', steps: '20', 'model.dModel': '64' } });
+      .toEqual({ config: 'c.json', resume: true, fresh: false, overrides: { lr: '1e-3', steps: '20', 'model.dModel': '64' } });
+    expect(parseTrainArgs(['--fresh']).fresh).toBe(true);
+    expect(() => parseTrainArgs(['--fresh', '--resume'])).toThrow(/exclude each other/);
   });
   it('rejects stray arguments and flags without a value', () => {
     expect(() => parseTrainArgs(['stray'])).toThrow(UsageError);
@@ -105,5 +107,31 @@ describe('cs336 train / generate', () => {
     expect(missing.stderr).toMatch(/no checkpoint at .*nope/);
     expect(otherTokenizer.code).toBe(2);
     expect(otherTokenizer.stderr).toMatch(/is not the one the model's training data was tokenized with/);
+  });
+
+  it('refuses a run directory holding a checkpoint, and a resume on data from another tokenizer (exit 2, both identities named)', async () => {
+    const runDir = path.join(dir, 'run');
+    const again = await cs336(['train', '--config', config, '--steps', '4']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`${runDir} already holds a checkpoint (step 40 of 40, trained on tokenizer `);
+    expect(again.stderr).toContain('Pass --resume to continue it, --fresh to replace it, or choose a new --run-dir.');
+
+    const tokens2 = path.join(dir, 'tokens2.bin');
+    expect((await cs336(['tokenize', '--tokenizer', path.join(dir, 'tok2'), '--input', path.join(dir, 'text.txt'), '--out', tokens2, '--workers', '0'])).code).toBe(0);
+    const hashOf = (file: string) => (JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { tokenizerHash: string }).tokenizerHash.slice(0, 12);
+    const other = ['--train-data', tokens2, '--validation-data', tokens2, '--tokenizer', path.join(dir, 'tok2'), '--steps', '44'];
+    const foreign = await cs336(['train', '--config', config, ...other, '--resume']);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain(`${path.join(runDir, 'checkpoint.safetensors')} (step 40) was trained on other data: its tokenizer, train data and validation data do not match this run's.`);
+    expect(foreign.stderr).toContain(`checkpoint: tokenizer ${hashOf(path.join(dir, 'tokens.bin'))}, train data `);
+    expect(foreign.stderr).toContain(`now:        tokenizer ${hashOf(tokens2)}, train data `);
+    expect(foreign.stderr).toMatch(/--fresh/);
+    expect(foreign.stdout).toBe('');
+
+    // --fresh starts over on the new data; the refusals above changed nothing on disk.
+    const fresh = await cs336(['train', '--config', config, ...other, '--steps', '4', '--fresh']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stderr).toContain(`--fresh: removed the checkpoint in ${runDir}; starting over`);
+    expect(fresh.stdout).toMatch(/^done: step 4,/);
   });
 });

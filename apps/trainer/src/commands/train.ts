@@ -1,28 +1,33 @@
 /**
  * cs336 train: config file + overrides → train() with a progress bar. Ctrl-C (SIGINT) or SIGTERM
- * saves a checkpoint and exits 0; --resume continues from the run directory's checkpoint.
+ * saves a checkpoint and exits 0; --resume continues from the run directory's checkpoint (only on
+ * the same tokenizer and data), --fresh replaces it; with neither, a run directory that holds a
+ * checkpoint is refused (exit 2).
  */
 import { parseArgs } from 'node:util';
-import { applyOverrides, readRunConfigFile, train, type TrainConfig } from '@cs336/train';
+import { RunStateError, applyOverrides, readRunConfigFile, train, type TrainConfig } from '@cs336/train';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 
-const USAGE = `cs336 train --config cfg.json [--device cpu|cuda] [--resume] [--k N] [--<field> VALUE ...]
+const USAGE = `cs336 train --config cfg.json [--device cpu|cuda] [--resume | --fresh] [--k N] [--<field> VALUE ...]
 
   --config FILE     JSON: { "model": { vocabSize, contextLength, dModel, ... }, trainData, validationData, runDir, steps, ... }
   --device D        cpu (default) or cuda
-  --resume          continue from <runDir>/checkpoint.safetensors
+  --resume          continue from <runDir>/checkpoint.safetensors; refused when its tokenizer or data
+                    (content hashes in the checkpoint) differ from the token files given now
+  --fresh           replace a checkpoint already in <runDir> (without --resume or --fresh, a run
+                    directory that holds one is refused, so a finished run is never overwritten)
   --k N             optimizer steps fused into one ONNX Runtime call
   --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); keep it fixed for a bit-exact resume
   --<field> VALUE   override any train field (kebab or camel case: --lr 1e-3 --steps 200 --batch-size 8 --run-dir runs/x)
                     or model field (--model.dModel 256); each override is printed`;
 
 /** Splits argv into the known flags and `--field value` overrides (parseArgs' tokens pair them up). */
-export function parseTrainArgs(argv: string[]): { config?: string; resume: boolean; overrides: Record<string, string> } {
+export function parseTrainArgs(argv: string[]): { config?: string; resume: boolean; fresh: boolean; overrides: Record<string, string> } {
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, resume: { type: 'boolean', default: false } },
+    options: { config: { type: 'string' }, resume: { type: 'boolean', default: false }, fresh: { type: 'boolean', default: false } },
     strict: false,
     allowPositionals: true,
     tokens: true,
@@ -31,7 +36,7 @@ export function parseTrainArgs(argv: string[]): { config?: string; resume: boole
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token.kind === 'positional') throw new UsageError(`unexpected argument "${token.value}"\nusage: ${USAGE}`);
-    if (token.kind !== 'option' || token.name === 'config' || token.name === 'resume') continue;
+    if (token.kind !== 'option' || token.name === 'config' || token.name === 'resume' || token.name === 'fresh') continue;
     let value = token.value;
     if (value === undefined) {
       const next = tokens[i + 1];
@@ -42,7 +47,8 @@ export function parseTrainArgs(argv: string[]): { config?: string; resume: boole
     overrides[token.name] = value;
   }
   const config = typeof values.config === 'string' ? values.config : undefined;
-  return { ...(config !== undefined ? { config } : {}), resume: values.resume === true, overrides };
+  if (values.resume === true && values.fresh === true) throw new UsageError(`--resume and --fresh exclude each other: --resume continues the checkpoint, --fresh replaces it\nusage: ${USAGE}`);
+  return { ...(config !== undefined ? { config } : {}), resume: values.resume === true, fresh: values.fresh === true, overrides };
 }
 
 export const trainCommand: Command = {
@@ -63,7 +69,7 @@ export const trainCommand: Command = {
 
     let bar: ProgressBar | undefined;
     let startStep = 0;
-    const result = await train({ model: resolved.model, train: resolved.train as Partial<TrainConfig>, resume: args.resume }, {
+    const result = await train({ model: resolved.model, train: resolved.train as Partial<TrainConfig>, resume: args.resume, fresh: args.fresh }, {
       log: (line) => console.error(line),
       handleSignals: true,
       onStart: (info) => {
@@ -73,6 +79,9 @@ export const trainCommand: Command = {
       onProgress: (p) => {
         bar?.update(p.step - startStep, { step: p.step, loss: p.loss.toFixed(4), 'tok/s': Math.round(p.tokensPerSecond), lr: p.lr.toExponential(2) });
       },
+    }).catch((error: unknown) => {
+      if (error instanceof RunStateError) throw new UsageError(error.message); // what to pass instead: exit 2
+      throw error;
     });
     bar?.finish(result.finalTrainLoss !== undefined ? { loss: result.finalTrainLoss.toFixed(4) } : {});
     const summary = [`step ${result.step}`, result.finalTrainLoss !== undefined ? `train loss ${result.finalTrainLoss.toFixed(4)}` : '', result.finalValLoss !== undefined ? `validation loss ${result.finalValLoss.toFixed(4)}` : ''];

@@ -1,0 +1,10 @@
+export { DATASETS, MIRROR_ENV, datasetSpec, localName } from './datasets.js';
+export type { DatasetName, DatasetSpec, Split } from './datasets.js';
+export { DownloadError, downloadFile } from './download.js';
+export type { DownloadOptions, DownloadResult, Verification } from './download.js';
+export { DATASET_MANIFEST, fetchDataset, isDatasetFetched, readDatasetManifest } from './fetch-dataset.js';
+export type { DatasetManifest, FetchDatasetOptions, FetchDatasetResult, FetchProgress, FetchedFile } from './fetch-dataset.js';
+export { HASH_CACHE_FILE, cachedContentHash, contentHash, recordContentHash } from './content-hash.js';
+export type { ContentHashOptions } from './content-hash.js';
+export { clearStageStamp, isStageCurrent, readStageStamp, stageStamp, writeStageStamp } from './stage-stamp.js';
+export type { StageStamp } from './stage-stamp.js';
