@@ -170,8 +170,8 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   // of two bytes gets its word list here, all in one array (CSR: words of byte pair p are
   // byteWords[byteStart[p] .. byteStart[p + 1])). A pair that contains a merged symbol is created
   // by that one merge, so its list is complete when the merge ends: it goes to `lists`
-  // (pair-word-lists.ts) then and never grows again. Typed arrays, not a Map of arrays: this index is the trainer's largest
-  // structure at OWT scale (about one entry per byte of the distinct pre-tokens).
+  // (pair-word-lists.ts) then and never grows again. Typed arrays, not a Map of arrays: at OWT
+  // scale this index holds about one entry per byte of the distinct pre-tokens.
   const byteCount = new Float64Array(1 << 16);
   const byteStart = new Int32Array((1 << 16) + 1);
   const lastWord = new Int32Array(1 << 16).fill(-1);
