@@ -80,7 +80,7 @@ describe('cs336 experiment on a tiny spec', () => {
     if (expected === undefined) expected = records.length + 1; // the next step's loss was NaN (never logged)
     expect(status.divergedAt).toBe(expected);
     expect(status.step).toBeLessThan(24);
-    for (const name of ['lr-3e-3', 'lr-3e-2']) expect(readMetrics(path.join(variantDir(name), 'metrics.jsonl')).map((r) => r.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    for (const name of ['lr-3e-3', 'lr-3e-2']) expect(readMetrics(path.join(variantDir(name), 'metrics.jsonl')).map((r) => r.step)).toEqual(Array.from({ length: 25 }, (_, i) => i)); // the step-0 evaluation, then 24 steps
   });
 
   it('draws one series per variant in every plot, the diverged one dashed with an ✕', () => {
@@ -202,7 +202,7 @@ describe('cs336 experiment on a tiny spec', () => {
     expect(firstProgress && firstProgress.type === 'progress' && firstProgress.step).toBeGreaterThan(16);
     const losses = (root: string) => readMetrics(path.join(root, 'long', 'only', 'metrics.jsonl')).map((r) => [r.step, r.trainLoss, r.valLoss ?? null]);
     expect(losses(killed)).toEqual(losses(reference));
-    expect(losses(killed)).toHaveLength(40);
+    expect(losses(killed)).toHaveLength(41); // the step-0 evaluation and 40 steps
   });
 
   it('SIGTERM (or Ctrl-C) stops a variant with a checkpoint and records it as interrupted, not done', async () => {
