@@ -1,7 +1,10 @@
 /**
- * Where the CS336 course fixtures and the shared corpora live, for conformance tests and benches.
+ * Where the CS336 course fixtures, the shared corpora and the project's own fixtures live, for
+ * conformance tests and benches.
  *
- * Fixtures: $CS336_FIXTURES, else ../shared/fixtures/cs336-2024 beside the repository.
+ * Course fixtures: $CS336_FIXTURES, else ../shared/fixtures/cs336-2024 beside the repository.
+ * Project fixtures (small files this project made: expected ids, reconstructed inputs, a text slice):
+ * fixtures/ at the repository root, committed; see fixtures/README.md.
  * With CS336_REQUIRE_FIXTURES=1 (CI) a missing fixture directory fails the run; otherwise the
  * conformance suites skip with one printed line.
  */
@@ -22,6 +25,11 @@ export function sharedDataDir(): string {
 
 export function fixturePath(...parts: string[]): string {
   return path.join(fixturesDir(), ...parts);
+}
+
+/** A file in the repository's own fixtures/ folder (always present: it is committed). */
+export function projectFixturePath(...parts: string[]): string {
+  return path.join(REPO_ROOT, 'fixtures', ...parts);
 }
 
 const warned = new Set<string>();

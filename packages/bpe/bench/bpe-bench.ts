@@ -10,7 +10,9 @@
  *   - gutenberg-children/train.txt (115 MB) at vocab 10k and 32k with 1 and 2 workers;
  *   - the same file at vocab 30000, ours vs the Hugging Face `tokenizers` npm package (Rust;
  *     ByteLevel pre-tokenizer, default BPE trainer, whose vocab size is 30000), side by side.
- *   - pre-tokenization alone on valid.txt (4.7 MB, in memory): forEachPretoken vs the RegExp.
+ *   - pre-tokenization alone on valid.txt (4.7 MB, in memory): forEachPretoken vs the RegExp;
+ *   - the UTF-8 check alone (Utf8Check over 1 MiB chunks, as trainBpe reads them; in memory), on
+ *     valid.txt and on the training file: its cost beside the training it rides along with.
  * --quick swaps the 115 MB file for valid.txt (4.7 MB) and runs one case per kind.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 
 interface BenchCase {
   name: string;
-  trainer: 'cs336' | 'hf-tokenizers' | 'pretokenize-scanner' | 'pretokenize-regexp';
+  trainer: 'cs336' | 'hf-tokenizers' | 'pretokenize-scanner' | 'pretokenize-regexp' | 'utf8-check';
   input: string;
   vocabSize: number;
   workers?: number;
@@ -71,6 +73,14 @@ async function runCase(c: BenchCase): Promise<void> {
       while (re.exec(text) !== null) pretokens++;
     }
     report(c, performance.now() - t0, pretokens);
+  } else if (c.trainer === 'utf8-check') {
+    const { Utf8Check } = await import('@cs336/bpe');
+    const bytes = fs.readFileSync(c.input);
+    const check = new Utf8Check();
+    const t0 = performance.now();
+    for (let at = 0; at < bytes.length; at += 1 << 20) check.push(bytes.subarray(at, at + (1 << 20)));
+    const invalid = check.end().invalidBytes;
+    report(c, performance.now() - t0, invalid); // vocabSizeOut: the invalid bytes found
   } else {
     const { Tokenizer, BPE, byteLevelPreTokenizer } = await import('tokenizers');
     const tokenizer = new Tokenizer(BPE.empty());
@@ -114,6 +124,7 @@ function cases(quick: boolean): BenchCase[] {
   const valid = path.join(data, 'gutenberg-children', 'valid.txt');
   list.push({ name: 'pre-tokenize only: forEachPretoken scanner (1 thread)', trainer: 'pretokenize-scanner', input: valid, vocabSize: 0 });
   list.push({ name: 'pre-tokenize only: GPT2_PATTERN RegExp (1 thread)', trainer: 'pretokenize-regexp', input: valid, vocabSize: 0 });
+  for (const input of new Set([valid, big])) list.push({ name: `UTF-8 check only (Utf8Check, ${path.basename(input)}; vocabSizeOut = invalid bytes)`, trainer: 'utf8-check', input, vocabSize: 0 });
   return list;
 }
 

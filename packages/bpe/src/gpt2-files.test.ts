@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
 import {
   formatGpt2Merges,
   formatGpt2Vocab,
@@ -124,7 +124,7 @@ describeWithFixtures('tokenizer.json', () => {
   const require = createRequire(import.meta.url);
   const { Tokenizer: HfTokenizer } = require('tokenizers') as typeof import('tokenizers');
   it('is loaded by HF tokenizers and gives the tiktoken gpt2 ids', async () => {
-    const expected = JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as {
+    const expected = JSON.parse(fs.readFileSync(projectFixturePath('tiktoken-gpt2-expected-ids.json'), 'utf8')) as {
       cases: { name: string; text?: string; file?: string; ids: number[] }[];
     };
     const { vocab, merges } = await readGpt2Files(fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'));

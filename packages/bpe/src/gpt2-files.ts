@@ -7,10 +7,9 @@
  * byte table (bytes-to-unicode.ts). A vocab string holding a character outside that table (an added
  * special token such as `<|ẞ|>`) cannot be in table form, so it is read as literal UTF-8.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { UNICODE_TO_BYTE, bytesToUnicode, unicodeToBytes } from './bytes-to-unicode.js';
+import { writeFileSet, type WriteFileSetOptions } from './file-set.js';
 
 export type Vocab = Map<number, Uint8Array>;
 export type Merge = [Uint8Array, Uint8Array];
@@ -130,26 +129,28 @@ export function formatGpt2Merges(merges: readonly (readonly [Uint8Array, Uint8Ar
     .join('');
 }
 
-/** Writes `text` to `file` through a temporary sibling and a rename, so readers never see half a file. */
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, text);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
-
-/** Writes `dir/vocab.json` and `dir/merges.txt` (each atomically), creating `dir` if needed. */
+/** Writes `dir/vocab.json` and `dir/merges.txt` as one set (file-set.ts), creating `dir` if needed. */
 export async function writeGpt2Files(dir: string, vocab: ReadonlyMap<number, Uint8Array>, merges: readonly (readonly [Uint8Array, Uint8Array])[]): Promise<void> {
   // Format both before touching the disk, so a bad model leaves no file behind.
-  const vocabText = formatGpt2Vocab(vocab);
-  const mergesText = formatGpt2Merges(merges);
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, 'vocab.json'), vocabText);
-  await writeFileAtomic(path.join(dir, 'merges.txt'), mergesText);
+  await writeFileSet(dir, [['vocab.json', formatGpt2Vocab(vocab)], ['merges.txt', formatGpt2Merges(merges)]]);
+}
+
+/** The files `writeTokenizerFiles` writes, in order. */
+export const TOKENIZER_FILES = ['vocab.json', 'merges.txt', 'tokenizer.json'] as const;
+
+/**
+ * Writes `dir/vocab.json`, `dir/merges.txt` and `dir/tokenizer.json` as one set (file-set.ts says
+ * exactly what readers can see), creating `dir` if needed. Everything is formatted first.
+ */
+export async function writeTokenizerFiles(
+  dir: string,
+  vocab: ReadonlyMap<number, Uint8Array>,
+  merges: readonly (readonly [Uint8Array, Uint8Array])[],
+  specialTokens: readonly string[] = [],
+  options: WriteFileSetOptions = {},
+): Promise<void> {
+  const texts = [formatGpt2Vocab(vocab), formatGpt2Merges(merges), formatTokenizerJson(vocab, merges, specialTokens)];
+  await writeFileSet(dir, TOKENIZER_FILES.map((name, i) => [name, texts[i]!] as const), options);
 }
 
 /**

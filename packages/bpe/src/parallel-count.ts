@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addPackedCounts, countChunk, findChunkCut, PretokenTable, type PackedCounts } from './count-pretokens.js';
 import { specialTokenPattern } from './pretokenize.js';
+import { Utf8Check, type Utf8Report } from './utf8-check.js';
 
 export interface CountInputOptions {
   specialTokens: readonly string[];
@@ -16,6 +17,8 @@ export interface CountInputOptions {
   workers: number;
   /** Target chunk size in UTF-16 code units. */
   chunkChars: number;
+  /** Throw at the first byte that is not UTF-8 instead of reading it as U+FFFD. */
+  strictUtf8?: boolean;
   onBytes?: (bytesDone: number, bytesTotal: number | undefined) => void;
 }
 
@@ -23,15 +26,18 @@ export interface CountedInput {
   counts: PretokenTable;
   /** UTF-8 bytes read (of the file; of the strings, for an iterable). */
   bytes: number;
+  /** Bytes of the file that were not UTF-8 (read as U+FFFD); 0 for an iterable of strings. */
+  invalidUtf8: Utf8Report;
 }
 
 const READ_BYTES = 1 << 20;
 
 /**
  * The input as decoded text pieces. Invalid UTF-8 decodes to U+FFFD (WHATWG replacement, as
- * Python's errors="replace"); a leading byte-order mark is kept as text, as Python's "utf-8" does.
+ * Python's errors="replace") and is counted in `check`, or with `strict` throws; a leading
+ * byte-order mark is kept as text, as Python's "utf-8" does.
  */
-async function* readText(input: string | AsyncIterable<string>): AsyncGenerator<{ text: string; bytesRead: number }> {
+async function* readText(input: string | AsyncIterable<string>, check: Utf8Check, strict: boolean): AsyncGenerator<{ text: string; bytesRead: number }> {
   if (typeof input !== 'string') {
     let bytesRead = 0;
     for await (const text of input) {
@@ -50,13 +56,20 @@ async function* readText(input: string | AsyncIterable<string>): AsyncGenerator<
       const { bytesRead: n } = await handle.read(buffer, 0, READ_BYTES, null);
       if (n === 0) break;
       bytesRead += n;
+      check.push(buffer.subarray(0, n));
+      if (strict) refuseInvalid(input, check.report);
       yield { text: decoder.decode(buffer.subarray(0, n), { stream: true }), bytesRead };
     }
+    if (strict) refuseInvalid(input, check.end());
     const tail = decoder.decode();
     if (tail) yield { text: tail, bytesRead };
   } finally {
     await handle.close();
   }
+}
+
+function refuseInvalid(input: string, report: Utf8Report): void {
+  if (report.invalidBytes > 0) throw new Error(`trainBpe: the input ${JSON.stringify(input)} is not valid UTF-8: byte ${report.firstInvalidOffset} is not part of a UTF-8 character (strictUtf8)`);
 }
 
 async function openInput(path: string): Promise<fs.promises.FileHandle> {
@@ -91,8 +104,9 @@ export async function countInput(input: string | AsyncIterable<string>, options:
   let pending = '';
   let checkedUpTo = 0; // of `pending`: no whitespace cut at or before it
   let bytesRead = 0;
+  const check = new Utf8Check();
   try {
-    for await (const piece of readText(input)) {
+    for await (const piece of readText(input, check, options.strictUtf8 === true)) {
       pending += piece.text;
       bytesRead = piece.bytesRead;
       while (pending.length >= options.chunkChars) {
@@ -115,10 +129,10 @@ export async function countInput(input: string | AsyncIterable<string>, options:
     if (pool === null) {
       countChunk(pending, pattern, inline);
       options.onBytes?.(bytesRead, total);
-      return { counts: inline, bytes: bytesRead };
+      return { counts: inline, bytes: bytesRead, invalidUtf8: check.end() };
     }
     if (pending.length > 0) await pool.submit(pending, bytesRead);
-    return { counts: await pool.finish(), bytes: bytesRead };
+    return { counts: await pool.finish(), bytes: bytesRead, invalidUtf8: check.end() };
   } finally {
     await pool?.terminate();
   }

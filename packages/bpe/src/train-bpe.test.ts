@@ -117,6 +117,18 @@ describe('trainBpe inputs and progress', () => {
     const decoded = new TextDecoder('utf-8').decode(raw);
     expect(decoded).toContain('\ufffd');
     expect(mergeStrings(model)).toEqual(mergeStrings(trainBpeReference(decoded, 280, [])));
+    // 0xE9 (a lead cut short by 0xFF), 0xFF, and 0xC3 before a space: three bytes read as U+FFFD.
+    expect(model.invalidUtf8Bytes).toBe(3);
+    const clean = await trainBpe({ input: tempFile('café café'), vocabSize: 260, specialTokens: [], workers: 0 });
+    expect(clean.invalidUtf8Bytes).toBe(0);
+  });
+
+  it('with strictUtf8 refuses input that is not UTF-8, naming the first bad byte', async () => {
+    const file = tempFile(Buffer.concat([Buffer.from('café '), Buffer.from([0xff]), Buffer.from(' more')]));
+    await expect(trainBpe({ input: file, vocabSize: 280, specialTokens: [], workers: 0, strictUtf8: true })).rejects.toThrow(/is not valid UTF-8: byte 6 is not part of a UTF-8 character/);
+    const cutAtEnd = tempFile(Buffer.concat([Buffer.from('café '), Buffer.from([0xe2, 0x82])]));
+    await expect(trainBpe({ input: cutAtEnd, vocabSize: 280, specialTokens: [], workers: 0, strictUtf8: true })).rejects.toThrow(/byte 6 /);
+    expect((await trainBpe({ input: tempFile('café café'), vocabSize: 260, specialTokens: [], workers: 0, strictUtf8: true })).merges.length).toBe(4);
   });
 
   it('reports pre-tokenization bytes and merge progress up to the totals', async () => {

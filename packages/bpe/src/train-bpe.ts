@@ -31,6 +31,8 @@ export interface TrainBpeConfig {
   workers: number;
   /** Chunk size handed to a worker, in UTF-16 code units. 1M keeps workers busy and memory low. */
   chunkChars: number;
+  /** Refuse input that is not UTF-8 (an error naming the first bad byte) instead of reading it as U+FFFD. */
+  strictUtf8: boolean;
 }
 
 export const DEFAULT_TRAIN_BPE_CONFIG: Readonly<TrainBpeConfig> = Object.freeze({
@@ -38,6 +40,7 @@ export const DEFAULT_TRAIN_BPE_CONFIG: Readonly<TrainBpeConfig> = Object.freeze(
   specialTokens: Object.freeze(['<|endoftext|>']),
   workers: Math.max(1, os.availableParallelism()),
   chunkChars: 1 << 20,
+  strictUtf8: false,
 });
 
 /** Pair keys are a * (256 + merges) + b, exact while below 2^53. */
@@ -68,6 +71,7 @@ export function resolveTrainBpeConfig(partial: Partial<TrainBpeConfig>): Readonl
   if (!Number.isInteger(config.chunkChars) || config.chunkChars < 1) {
     throw new Error(`trainBpe: chunkChars must be a positive integer; got ${config.chunkChars}`);
   }
+  if (typeof config.strictUtf8 !== 'boolean') throw new Error(`trainBpe: strictUtf8 must be true or false; got ${JSON.stringify(config.strictUtf8)}`);
   return Object.freeze({ ...config, specialTokens: Object.freeze([...specials]) });
 }
 
@@ -76,13 +80,19 @@ function dropUndefined<T extends object>(partial: T): Partial<T> {
 }
 
 export interface TrainBpeOptions extends Partial<TrainBpeConfig> {
-  /** A path to a UTF-8 text file (invalid bytes decode to U+FFFD), or the text as string pieces. */
+  /** A path to a UTF-8 text file (invalid bytes decode to U+FFFD and are counted; see strictUtf8), or the text as string pieces. */
   input: string | AsyncIterable<string>;
   vocabSize: number;
   onProgress?: (progress: BpeProgress) => void;
 }
 
-export async function trainBpe(options: TrainBpeOptions): Promise<BpeModel> {
+/** A trained model, and what reading the input found. */
+export interface TrainBpeResult extends BpeModel {
+  /** Input bytes that were not UTF-8 and were read as U+FFFD (always 0 with strictUtf8, which throws instead). */
+  invalidUtf8Bytes: number;
+}
+
+export async function trainBpe(options: TrainBpeOptions): Promise<TrainBpeResult> {
   // 1. Config.
   const { input, onProgress, ...partial } = options;
   const config = resolveTrainBpeConfig(partial);
@@ -91,10 +101,11 @@ export async function trainBpe(options: TrainBpeOptions): Promise<BpeModel> {
   }
 
   // 2. Pre-token counts.
-  const { counts, bytes } = await countInput(input, {
+  const { counts, bytes, invalidUtf8 } = await countInput(input, {
     specialTokens: config.specialTokens,
     workers: config.workers,
     chunkChars: config.chunkChars,
+    strictUtf8: config.strictUtf8,
     onBytes: (bytesDone, bytesTotal) => onProgress?.({ phase: 'pretokenize', bytesDone, bytesTotal }),
   });
   if (bytes === 0) {
@@ -110,7 +121,7 @@ export async function trainBpe(options: TrainBpeOptions): Promise<BpeModel> {
   const encoder = new TextEncoder();
   for (const token of config.specialTokens) vocab.set(vocab.size, encoder.encode(token));
   for (const token of learned.symbols) vocab.set(vocab.size, token);
-  return { vocab, merges: learned.merges };
+  return { vocab, merges: learned.merges, invalidUtf8Bytes: invalidUtf8.invalidBytes };
 }
 
 /** Distinct pre-tokens as words of byte symbols, stored back to back. */

@@ -257,21 +257,32 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
     });
     return [op.pad(dyOf(c), pads), ...c.inputs.slice(1).map(() => undefined)];
   },
-  // Embedding-style lookup: scatter-add dy rows into zeros shaped like data.
+  // Embedding-style lookup: scatter-add dy rows into zeros shaped like data. ScatterElements, not
+  // ScatterND: ORT 1.29's CPU ScatterND splits the updates over intra-op threads even with reduction
+  // 'add', so two threads adding to the same row (a repeated token id) race and lose updates at
+  // threads ≥ 2. ScatterElements reduces in one thread, in update order.
   Gather: (c) => {
     const [data, indices] = [input(c, 0), op.cast(input(c, 1), 'int64')];
     const axis = intAttribute(c, 'axis', 0);
     const dy = dyOf(c);
     const q = indices.shape.length;
-    const index = op.unsqueeze(indices, [q]);
-    if (axis === 0) return [op.scatterND(zerosLike(data), index, dy, 'add'), undefined];
-    // Move the gathered axis to the front, scatter there, and move it back.
+    // Move the gathered axis to the front (a no-op for axis 0), scatter there, and move it back.
     const rank = data.shape.length;
     const dataPerm = [axis, ...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis)];
     const dyPerm = [...Array.from({ length: q }, (_, i) => axis + i), ...Array.from({ length: axis }, (_, i) => i), ...Array.from({ length: rank - axis - 1 }, (_, i) => axis + q + i)];
-    const zeros = op.constantOfShape(op.shapeTensor(data.graph, dataPerm.map((i) => data.shape[i] as Dim), [data]), 0, data.dtype);
-    const scattered = op.scatterND(zeros, index, op.transpose(dy, dyPerm), 'add');
-    return [op.transpose(scattered, inversePermutation(dataPerm)), undefined];
+    const rest = dataPerm.slice(1).map((i) => data.shape[i] as Dim);
+    const front = axis === 0 ? dy : op.transpose(dy, dyPerm); // (indices..., rest...)
+    const zeros = axis === 0 ? zerosLike(data) : op.constantOfShape(op.shapeTensor(data.graph, dataPerm.map((i) => data.shape[i] as Dim), [data]), 0, data.dtype);
+    let scattered: Value;
+    if (rest.every((d) => typeof d === 'number')) {
+      // Rows flat: updates (N, rest...), each row's index repeated over the row.
+      const updates = op.reshape(front, [-1, ...rest]);
+      const rowIndex = op.reshape(indices, [-1, ...rest.map(() => 1)]);
+      scattered = op.scatterElements(zeros, op.expand(rowIndex, op.shape(updates)), updates, 0, 'add');
+    } else {
+      scattered = op.scatterND(zeros, op.unsqueeze(indices, [q]), front, 'add'); // symbolic row shape: no flat form
+    }
+    return [axis === 0 ? scattered : op.transpose(scattered, inversePermutation(dataPerm)), undefined];
   },
   GatherElements: (c) => {
     const axis = intAttribute(c, 'axis', 0);

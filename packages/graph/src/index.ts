@@ -71,7 +71,7 @@ export {
 } from './ops.js';
 export type { Operand, ScatterReduction } from './ops.js';
 
-export { Session, runGraph, assertCudaProviderInstalled, onnxruntimeBinaryDir, CUDA_PROVIDER_PACKAGE, CUDA_PROVIDER_FILES, DEFAULT_SESSION_OPTIONS, resolveSessionOptions } from './session.js';
+export { Session, runGraph, assertCudaProviderInstalled, CudaUnavailableError, onnxruntimeBinaryDir, CUDA_PROVIDER_PACKAGE, CUDA_PROVIDER_FILES, DEFAULT_SESSION_OPTIONS, FLOAT64_DISABLED_OPTIMIZERS, modelUsesFloat64, resolveSessionOptions } from './session.js';
 export type { SessionOptions, Device, OptimizationLevel, InputSignature } from './session.js';
 export { onnxruntimeVersions, probeExecutionProviders } from './execution-providers.js';
 export type { ProviderStatus } from './execution-providers.js';
@@ -86,3 +86,5 @@ export type { LoopSpec, LoopResult } from './loop.js';
 export { checkGraph, graphProblems } from './check-graph.js';
 export type { CheckGraphOptions } from './check-graph.js';
 export { printGraph } from './print-graph.js';
+export { checkConfigFields, didYouMean, editDistance, fieldTypesOf, nearestName } from './config-fields.js';
+export type { ConfigFieldType } from './config-fields.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GraphBuilder } from './graph-builder.js';
 import { decodeModel } from './onnx-proto.js';
 import * as op from './ops.js';
-import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, Session, assertCudaProviderInstalled, onnxruntimeBinaryDir, resolveSessionOptions, runGraph } from './session.js';
+import { CUDA_PROVIDER_FILES, CUDA_PROVIDER_PACKAGE, CudaUnavailableError, Session, assertCudaProviderInstalled, modelUsesFloat64, onnxruntimeBinaryDir, resolveSessionOptions, runGraph } from './session.js';
 import { hostTensor, type HostTensor } from './value.js';
 import { randomFeeds, transformerLikeBlock } from '../test/models.js';
 import { expectClose } from '../test/reference.js';
@@ -75,6 +75,8 @@ describe('resolveSessionOptions', () => {
     expect(resolveSessionOptions({})).toEqual({ device: 'cpu', optimizationLevel: 'all' });
     expect(() => resolveSessionOptions({ device: 'gpu' as never })).toThrow("Session: device 'gpu' is not supported; use 'cpu' or 'cuda'");
     expect(() => resolveSessionOptions({ threads: 0 })).toThrow('Session: threads 0 must be a positive integer');
+    expect(() => resolveSessionOptions({ thread: 2 } as never)).toThrow('Session: unknown field "thread"; did you mean "threads"?');
+    expect(() => resolveSessionOptions({ threads: '2' } as never)).toThrow('Session: threads must be a number, got the string "2"');
     expect(() => resolveSessionOptions({ optimizationLevel: 'max' as never })).toThrow("optimizationLevel 'max' is not one of disabled, basic, extended, all");
   });
 });
@@ -92,6 +94,11 @@ describe("device: 'cuda'", () => {
     try {
       fs.writeFileSync(path.join(dir, 'libonnxruntime_providers_shared.so'), '');
       expect(() => assertCudaProviderInstalled(dir)).toThrow(/but libonnxruntime_providers_cuda\.so is missing from/);
+      // A CudaUnavailableError: the reason alone, for front ends that name their own way out (a CLI's --device cpu).
+      const error = (() => { try { assertCudaProviderInstalled(dir); } catch (e) { return e; } })();
+      expect(error).toBeInstanceOf(CudaUnavailableError);
+      expect((error as CudaUnavailableError).message).toMatch(/Or use device: 'cpu'\.$/);
+      expect((error as CudaUnavailableError).reason).not.toMatch(/device: 'cpu'/);
       fs.writeFileSync(path.join(dir, 'libonnxruntime_providers_cuda.so'), '');
       expect(() => assertCudaProviderInstalled(dir)).not.toThrow();
     } finally {
@@ -117,6 +124,50 @@ describe('optimization levels', () => {
       for (const name of Object.keys(b)) expectClose(a[name]!.data as Float32Array, Array.from(b[name]!.data as Float32Array), 1e-5);
       const fused = decodeModel(fs.readFileSync(optimizedPath)).graph.node.filter((n) => n.opType === 'FusedMatMul');
       expect(fused.length).toBeGreaterThan(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('float64 precision', () => {
+  /** (a · b) / √12 with 1/√12 not a float: exact in float64 only if the scale never becomes a float32 alpha. */
+  async function scaledProduct(dtype: 'float32' | 'float64', optimizedModelPath: string) {
+    const g = new GraphBuilder('scaled');
+    const a = g.input('a', dtype, [3, 12]);
+    const b = g.input('b', dtype, [12, 4]);
+    g.output(op.div(op.matMul(a, b), Math.sqrt(12)), 'y');
+    const session = await Session.create(g, { optimizedModelPath });
+    const av = Array.from({ length: 36 }, (_, i) => Math.sin(i + 1));
+    const bv = Array.from({ length: 48 }, (_, i) => Math.cos(i + 2));
+    const out = await session.run({ a: hostTensor(dtype, [3, 12], av), b: hostTensor(dtype, [12, 4], bv) });
+    await session.release();
+    const fused = decodeModel(fs.readFileSync(optimizedModelPath)).graph.node.some((n) => n.opType === 'FusedMatMul');
+    let worst = 0;
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 4; j++) {
+        let dot = 0;
+        for (let k = 0; k < 12; k++) dot += av[i * 12 + k]! * bv[k * 4 + j]!;
+        const expected = dot / Math.sqrt(12);
+        worst = Math.max(worst, Math.abs(out['y']!.data[i * 4 + j] as number - expected) / Math.abs(expected));
+      }
+    }
+    return { fused, worst };
+  }
+
+  it('float64 graphs keep the scale in float64 (no MatMulScaleFusion); float32 graphs still fuse it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs336-f64-'));
+    try {
+      const f64 = await scaledProduct('float64', path.join(dir, 'f64.onnx'));
+      expect(f64.fused).toBe(false);
+      expect(f64.worst).toBeLessThan(1e-14); // a float32 alpha gives ~1e-8
+      const f32 = await scaledProduct('float32', path.join(dir, 'f32.onnx'));
+      expect(f32.fused).toBe(true);
+      expect(f32.worst).toBeLessThan(1e-6);
+      // float64 scalars inside a float32 model (AdamW's bias corrections) leave it a float32 model.
+      const mixed = new GraphBuilder('mixed');
+      mixed.output(op.cast(op.mul(op.cast(mixed.input('x', 'float32', [2]), 'float64'), 3), 'float32'), 'y');
+      expect(modelUsesFloat64(mixed.toModel())).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

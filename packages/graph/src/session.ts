@@ -10,9 +10,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { checkConfigFields, type ConfigFieldType } from './config-fields.js';
 import { GraphBuilder } from './graph-builder.js';
 import type { DType, Dim, HostTensor, TypedArray } from './value.js';
-import { DTYPES, elementCount, formatShape } from './value.js';
+import { DTYPES, ONNX_ELEMENT_TYPE, elementCount, formatShape } from './value.js';
+import { decodeModel } from './onnx-proto.js';
 
 export type Device = 'cpu' | 'cuda';
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -28,14 +30,36 @@ export interface SessionOptions {
   optimizedModelPath?: string;
   /** Writes ORT's per-node timing profile (chrome-trace JSON) to `<prefix>_<date>.json` on release. */
   profilePrefix?: string;
+  /**
+   * ORT graph transformers to skip, by name (e.g. 'MatMulScaleFusion'). Float64 models always skip
+   * FLOAT64_DISABLED_OPTIMIZERS on top of these.
+   */
+  disabledOptimizers?: readonly string[];
+  /** ORT's `session.use_deterministic_compute`: kernels that have a deterministic variant use it. */
+  deterministicCompute?: boolean;
 }
+
+/**
+ * Transformers that lose float64 precision. MatMulScaleFusion folds a Mul/Div by a scalar constant
+ * next to a MatMul into FusedMatMul's `alpha`, a float32 attribute: attention's 1/√dk is then rounded
+ * to float32 (relative error ~1e-8) unless dk is a power of four. ORT 1.29.0 does this for double
+ * MatMuls too (later ORT versions skip the fusion when the scale does not fit a float).
+ */
+export const FLOAT64_DISABLED_OPTIMIZERS: readonly string[] = Object.freeze(['MatMulScaleFusion']);
 
 export const DEFAULT_SESSION_OPTIONS: Readonly<SessionOptions> = Object.freeze({ device: 'cpu', optimizationLevel: 'all' });
 
 const OPTIMIZATION_LEVELS: readonly OptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
 
+const SESSION_OPTION_FIELDS: Readonly<Record<keyof SessionOptions, ConfigFieldType>> = {
+  // device and optimizationLevel: strings here; resolveSessionOptions' own messages list the accepted values.
+  device: 'string', threads: 'number', optimizationLevel: 'string', optimizedModelPath: 'string', profilePrefix: 'string',
+  disabledOptimizers: 'string[]', deterministicCompute: 'boolean',
+};
+
 /** Fills defaults and validates; errors name the bad value and the accepted ones. */
 export function resolveSessionOptions(options: SessionOptions = {}): Readonly<SessionOptions & { device: Device; optimizationLevel: OptimizationLevel }> {
+  checkConfigFields('Session', options, SESSION_OPTION_FIELDS);
   const resolved = { ...DEFAULT_SESSION_OPTIONS, ...options } as SessionOptions & { device: Device; optimizationLevel: OptimizationLevel };
   if (resolved.device !== 'cpu' && resolved.device !== 'cuda') throw new Error(`Session: device '${String(resolved.device)}' is not supported; use 'cpu' or 'cuda'`);
   if (!OPTIMIZATION_LEVELS.includes(resolved.optimizationLevel)) {
@@ -65,12 +89,23 @@ export function onnxruntimeBinaryDir(): string {
 }
 
 /**
- * Throws a message naming the missing CUDA provider files and the command that installs them, or
+ * CUDA was asked for and cannot be used here. `reason` says why and how to fix it; the message adds
+ * the library's way out (`device: 'cpu'`), which a command line can replace with its own flag.
+ */
+export class CudaUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`${reason} Or use device: 'cpu'.`);
+    this.name = 'CudaUnavailableError';
+  }
+}
+
+/**
+ * Throws a CudaUnavailableError naming the missing CUDA provider files and the command that installs them, or
  * returns when they are present.
  */
 export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()): void {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`device 'cuda' is only wired up for linux-x64 here (this is ${process.platform}-${process.arch}); use device 'cpu'`);
+    throw new CudaUnavailableError(`device 'cuda' is only wired up for linux-x64 here (this is ${process.platform}-${process.arch}).`);
   }
   const missing = CUDA_PROVIDER_FILES.filter((file) => !fs.existsSync(path.join(binaryDir, file)));
   if (missing.length === 0) return;
@@ -79,11 +114,11 @@ export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()):
     `tar xzf *.tgz`,
     `find package -name 'libonnxruntime_providers_*.so' -exec cp {} '${binaryDir}/' \\;`,
   ].join(' && ');
-  throw new Error(
+  throw new CudaUnavailableError(
     `device 'cuda' needs the ONNX Runtime CUDA execution provider, but ${missing.join(' and ')} ` +
       `${missing.length > 1 ? 'are' : 'is'} missing from ${binaryDir} (they must sit next to libonnxruntime.so.1). ` +
       `onnxruntime-node ships the CPU provider only. Fix: ${fix} ` +
-      `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path). Or use device: 'cpu'.`,
+      `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path).`,
   );
 }
 
@@ -112,6 +147,8 @@ export class Session {
     const resolved = resolveSessionOptions(options);
     if (resolved.device === 'cuda') assertCudaProviderInstalled();
     const bytes = model instanceof GraphBuilder ? model.toModel() : model;
+    const disabled = new Set(resolved.disabledOptimizers ?? []);
+    if (modelUsesFloat64(bytes)) for (const name of FLOAT64_DISABLED_OPTIMIZERS) disabled.add(name);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: [resolved.device],
       graphOptimizationLevel: resolved.optimizationLevel,
@@ -120,6 +157,11 @@ export class Session {
     };
     if (resolved.threads !== undefined) sessionOptions.intraOpNumThreads = resolved.threads;
     if (resolved.optimizedModelPath) sessionOptions.optimizedModelFilePath = resolved.optimizedModelPath;
+    // Session config entries, flattened by the Node binding into "optimization.disable_specified_optimizers" etc.
+    const extra: Record<string, Record<string, string>> = {};
+    if (disabled.size > 0) extra['optimization'] = { disable_specified_optimizers: [...disabled].join(';') };
+    if (resolved.deterministicCompute) extra['session'] = { use_deterministic_compute: '1' };
+    if (Object.keys(extra).length > 0) sessionOptions.extra = extra;
     if (resolved.profilePrefix) Object.assign(sessionOptions, { enableProfiling: true, profileFilePrefix: resolved.profilePrefix });
     return new Session(await ort.InferenceSession.create(bytes, sessionOptions), resolved.profilePrefix !== undefined);
   }
@@ -158,6 +200,18 @@ export class Session {
     if (this.profiling) this.session.endProfiling();
     await this.session.release();
   }
+}
+
+const ONNX_DOUBLE = ONNX_ELEMENT_TYPE.float64;
+
+/**
+ * True when a graph input or output is float64: what marks a float64 model here. Float64 hidden
+ * behind float32 inputs and outputs does not count (the training graph's AdamW computes its bias
+ * corrections as float64 scalars, and its float32 MatMuls should keep the fusion).
+ */
+export function modelUsesFloat64(bytes: Uint8Array): boolean {
+  const { graph } = decodeModel(bytes);
+  return [...graph.input, ...graph.output].some((v) => v.type?.tensorType?.elemType === ONNX_DOUBLE);
 }
 
 function checkFeed(signature: InputSignature, tensor: HostTensor): void {

@@ -1,4 +1,4 @@
-export { DEFAULT_TRANSFORMER_CONFIG, headSize, resolveTransformerConfig } from './transformer-config.js';
+export { DEFAULT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG_FIELDS, headSize, resolveTransformerConfig } from './transformer-config.js';
 export type { NormPlacement, TransformerConfig } from './transformer-config.js';
 export { createParameterValues, layerWeights, requireWeight } from './parameter-values.js';
 export type { ParameterValues } from './parameter-values.js';

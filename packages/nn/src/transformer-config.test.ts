@@ -16,7 +16,17 @@ describe('resolveTransformerConfig', () => {
   it('rejects bad sizes, dropout rates, norms and the post-norm parallel block', () => {
     expect(() => resolveTransformerConfig({ vocabSize: 0 })).toThrow(/vocabSize must be a positive integer, got 0/);
     expect(() => resolveTransformerConfig({ attnPdrop: 1 })).toThrow(/attnPdrop must be in \[0, 1\), got 1/);
-    expect(() => resolveTransformerConfig({ norm: 'layer' as never })).toThrow(/norm must be 'pre', 'post' or 'none', got layer/);
+    expect(() => resolveTransformerConfig({ norm: 'layer' as never })).toThrow('TransformerConfig: norm must be one of "pre", "post", "none", got the string "layer"');
     expect(() => resolveTransformerConfig({ norm: 'post', parallel: true })).toThrow(/parallel blocks need norm 'pre' or 'none'/);
+  });
+
+  // A config from JSON: before, unknown keys were spread in and ignored, and '64' passed as a number check's NaN.
+  it('rejects unknown fields, naming the nearest one, and values of the wrong type', () => {
+    expect(() => resolveTransformerConfig({ dmodel: 64 } as never)).toThrow('TransformerConfig: unknown field "dmodel"; did you mean "dModel"?');
+    expect(() => resolveTransformerConfig({ num_layers: 2 } as never)).toThrow('unknown field "num_layers"; did you mean "numLayers"?');
+    expect(() => resolveTransformerConfig({ dModel: '64' } as never)).toThrow('TransformerConfig: dModel must be a number, got the string "64"');
+    expect(() => resolveTransformerConfig({ norm: 1 } as never)).toThrow('TransformerConfig: norm must be one of "pre", "post", "none", got the number 1');
+    expect(() => resolveTransformerConfig({ parallel: 'yes' } as never)).toThrow('parallel must be a boolean, got the string "yes"');
+    expect(resolveTransformerConfig({ dModel: undefined }).dModel).toBe(DEFAULT_TRANSFORMER_CONFIG.dModel);
   });
 });

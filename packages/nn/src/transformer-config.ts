@@ -1,3 +1,5 @@
+import { checkConfigFields, fieldTypesOf, type ConfigFieldType } from '@cs336/graph';
+
 /**
  * The Transformer LM's hyperparameters (CS336 §3 notation: V vocab, context T_max, d_model, L layers, h heads, d_ff).
  * Defaults are the course's TinyStories-sized model.
@@ -45,8 +47,12 @@ export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.fr
 });
 
 /** Fills defaults, checks every field, and returns a frozen config. */
+/** Each field's type, for checking configs read from JSON (checkConfigFields). */
+export const TRANSFORMER_CONFIG_FIELDS: Readonly<Record<keyof TransformerConfig, ConfigFieldType>> = Object.freeze({ ...fieldTypesOf(DEFAULT_TRANSFORMER_CONFIG), norm: ['pre', 'post', 'none'] });
+
 export function resolveTransformerConfig(partial: Partial<TransformerConfig> = {}): Readonly<TransformerConfig> {
-  const config = { ...DEFAULT_TRANSFORMER_CONFIG, ...partial };
+  checkConfigFields('TransformerConfig', partial, TRANSFORMER_CONFIG_FIELDS); // unknown keys and wrong types, e.g. from a JSON config file
+  const config = { ...DEFAULT_TRANSFORMER_CONFIG, ...definedFields(partial) };
   for (const key of ['vocabSize', 'contextLength', 'dModel', 'numLayers', 'numHeads', 'dFf'] as const) {
     const value = config[key];
     if (!Number.isInteger(value) || value < 1) throw new Error(`TransformerConfig: ${key} must be a positive integer, got ${value}`);
@@ -69,6 +75,11 @@ export function resolveTransformerConfig(partial: Partial<TransformerConfig> = {
   }
   if (!(config.rmsNormEps > 0)) throw new Error(`TransformerConfig: rmsNormEps must be positive, got ${config.rmsNormEps}`);
   return Object.freeze(config);
+}
+
+/** The fields that are not undefined (so `{ dModel: undefined }` keeps the default). */
+function definedFields<T extends object>(partial: T): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** dk = dv = dModel / numHeads. */

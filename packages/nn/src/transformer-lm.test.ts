@@ -51,6 +51,14 @@ describe('transformerLm graph vs the float64 reference', () => {
     expect(maxAbsDiff(logits.data as Float64Array, expected) / scale).toBeLessThan(1e-12);
   });
 
+  // dk = 12 and 48: 1/√dk is not a power of two, so a float32 scale anywhere in the graph would show (~1e-8).
+  it.each([[12, 2], [48, 1]])('runs in float64 to 1e-12 of the reference with head size %i', async (dk, numHeads) => {
+    const config = resolveTransformerConfig({ ...BASE, dModel: dk * numHeads, numHeads, dFf: 40 });
+    const { logits, expected } = await runLm(config, 'float64', ids.slice(0, 12), 1, 12);
+    const scale = Math.max(...Array.from(expected, Math.abs));
+    expect(maxAbsDiff(logits.data as Float64Array, expected) / scale).toBeLessThan(1e-12);
+  });
+
   it('is causal: changing a later token leaves earlier logits unchanged', async () => {
     const config = resolveTransformerConfig(BASE);
     const a = await runLm(config, 'float32', [1, 2, 3, 4, 5], 1, 5);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { adamwStep, adamwStepSize, createAdamWState, resolveAdamWConfig } from './adamw.js';
-import { describeWithFixtures, fixturePath, readNpy } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath, readNpy } from '../../../test-support/fixtures.js';
 
 const f32 = Math.fround;
 
@@ -12,7 +12,7 @@ interface AdamWInputs {
 
 describeWithFixtures('adamwStep vs the course fixture (adamw_expected_params)', () => {
   it('reproduces adamw_expected_params.npy to 1e-6 after 1000 steps', () => {
-    const inputs = JSON.parse(fs.readFileSync(fixturePath('derived', 'adamw_test_inputs.json'), 'utf8')) as AdamWInputs;
+    const inputs = JSON.parse(fs.readFileSync(projectFixturePath('adamw-test-inputs.json'), 'utf8')) as AdamWInputs;
     const expected = readNpy(fixturePath('derived', 'npy', 'adamw_expected_params.npy'));
     const hp = inputs.hyperparameters;
     const config = resolveAdamWConfig({ lr: hp.lr, weightDecay: hp.weight_decay, beta1: hp.betas[0], beta2: hp.betas[1], eps: hp.eps });

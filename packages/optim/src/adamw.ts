@@ -6,6 +6,7 @@
  * Arithmetic runs in the parameter's own precision: float32 parameters round after every operation
  * (Math.fround), as a float32 torch/numpy optimizer would, so long runs do not drift from float32 references.
  */
+import { checkConfigFields, fieldTypesOf } from '@cs336/graph';
 import { checkParamsAndGrads, checkPositiveFinite, type FloatArray } from './float-array.js';
 
 export interface AdamWConfig {
@@ -30,6 +31,7 @@ export const DEFAULT_ADAMW_CONFIG: Readonly<AdamWConfig> = Object.freeze({
 });
 
 export function resolveAdamWConfig(partial: Partial<AdamWConfig> = {}): Readonly<AdamWConfig> {
+  checkConfigFields('AdamWConfig', partial, fieldTypesOf(DEFAULT_ADAMW_CONFIG));
   const config = { ...DEFAULT_ADAMW_CONFIG, ...partial };
   checkPositiveFinite('AdamWConfig', 'lr', config.lr, true);
   checkPositiveFinite('AdamWConfig', 'eps', config.eps);

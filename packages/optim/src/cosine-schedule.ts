@@ -5,6 +5,8 @@
  *   t > Tc:        α_t = αmin
  * Pure: depends only on the step, so it can run on the host and be fed to a graph as an input.
  */
+import { checkConfigFields, fieldTypesOf } from '@cs336/graph';
+
 export interface CosineScheduleConfig {
   /** αmax, reached at the end of warmup. */
   maxLearningRate: number;
@@ -24,6 +26,7 @@ export const DEFAULT_COSINE_SCHEDULE_CONFIG: Readonly<CosineScheduleConfig> = Ob
 });
 
 export function resolveCosineScheduleConfig(partial: Partial<CosineScheduleConfig> = {}): Readonly<CosineScheduleConfig> {
+  checkConfigFields('CosineScheduleConfig', partial, fieldTypesOf(DEFAULT_COSINE_SCHEDULE_CONFIG));
   const c = { ...DEFAULT_COSINE_SCHEDULE_CONFIG, ...partial };
   for (const key of ['maxLearningRate', 'minLearningRate', 'warmupIters', 'cosineCycleIters'] as const) {
     if (!Number.isFinite(c[key]) || c[key] < 0) throw new Error(`CosineScheduleConfig: ${key} must be a non-negative number, got ${c[key]}`);

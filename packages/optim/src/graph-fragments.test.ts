@@ -9,7 +9,7 @@ import { crossEntropy } from './cross-entropy.js';
 import { crossEntropyGraph } from './cross-entropy-graph.js';
 import { sgdGraph } from './sgd-graph.js';
 import { randomFloat64, seededUniform } from '../test/random.js';
-import { describeWithFixtures, fixturePath, readNpy } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath, readNpy } from '../../../test-support/fixtures.js';
 
 describe('crossEntropyGraph through ORT', () => {
   const logits = randomFloat64(8 * 5, 21);
@@ -96,7 +96,7 @@ interface AdamWInputs {
 
 describeWithFixtures('adamwGraph through ORT vs adamw_expected_params', () => {
   it('reproduces the course fixture to 1e-6 with step and lr fed as inputs', async () => {
-    const inputs = JSON.parse(fs.readFileSync(fixturePath('derived', 'adamw_test_inputs.json'), 'utf8')) as AdamWInputs;
+    const inputs = JSON.parse(fs.readFileSync(projectFixturePath('adamw-test-inputs.json'), 'utf8')) as AdamWInputs;
     const hp = inputs.hyperparameters;
     const config = resolveAdamWConfig({ lr: hp.lr, weightDecay: hp.weight_decay, beta1: hp.betas[0], beta2: hp.betas[1], eps: hp.eps });
     // One graph per step: loss = Σ (y − W x)², its gradient −2 (y − W x) xᵀ written out, then the AdamW fragment.

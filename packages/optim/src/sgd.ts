@@ -2,6 +2,7 @@
  * Plain SGD, θ ← θ − lr_t·g, with the course's example schedule as an option:
  * lr_t = lr / sqrt(t + 1), where t counts the steps already taken (0 on the first step).
  */
+import { checkConfigFields, fieldTypesOf } from '@cs336/graph';
 import { checkParamsAndGrads, checkPositiveFinite, type FloatArray } from './float-array.js';
 
 export interface SgdConfig {
@@ -14,6 +15,7 @@ export interface SgdConfig {
 export const DEFAULT_SGD_CONFIG: Readonly<SgdConfig> = Object.freeze({ lr: 1e-3, inverseSqrtDecay: false });
 
 export function resolveSgdConfig(partial: Partial<SgdConfig> = {}): Readonly<SgdConfig> {
+  checkConfigFields('SgdConfig', partial, fieldTypesOf(DEFAULT_SGD_CONFIG));
   const config = { ...DEFAULT_SGD_CONFIG, ...partial };
   checkPositiveFinite('SgdConfig', 'lr', config.lr, true);
   return Object.freeze(config);

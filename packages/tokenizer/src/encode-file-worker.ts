@@ -13,7 +13,7 @@ const encoder = new RangeEncoder(init.compiled, init.dtype);
 parentPort!.on('message', (job: WorkerJob) => {
   let result: WorkerResult;
   try {
-    result = { index: job.index, ids: encoder.encode(job.fd, job.start, job.end, job.reuse) };
+    result = { index: job.index, ids: encoder.encode(job.fd, job.start, job.end, job.reuse), invalidUtf8: encoder.invalidUtf8 };
   } catch (error) {
     result = { index: job.index, error: (error as Error).message };
   }

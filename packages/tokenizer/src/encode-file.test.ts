@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeWithFixtures, describeWithSharedData, fixturePath, sharedDataDir } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
 import type { EncodeFileProgress } from './encode-file.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -90,6 +90,25 @@ describe('encodeFile', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['in.txt', 'out.bin', 'out.bin.json']);
   });
 
+  it.each([0, 2])('with %i workers counts the bytes that were not UTF-8, and with strictUtf8 writes nothing', async (workers) => {
+    const { vocab, merges } = smallModel();
+    const tokenizer = new Tokenizer(vocab, merges, specials);
+    const dir = tempDir();
+    const input = path.join(dir, 'input.txt');
+    // Damage spread over many jobs: a lone 0xFF (1 byte) and a cut 3-byte character (2 bytes) in every 50th line.
+    const lines = Array.from({ length: 600 }, (_, i) => (i % 50 === 7 ? Buffer.concat([Buffer.from(`bad ${i} `), Buffer.from([0xff, 0x20, 0xe2, 0x82]), Buffer.from(' cat\n')]) : Buffer.from(`the cat ${i} héllo\n`)));
+    const raw = Buffer.concat(lines);
+    fs.writeFileSync(input, raw);
+    const result = await tokenizer.encodeFile(input, path.join(dir, 'out.bin'), { workers, chunkBytes: 1024 });
+    expect(result.invalidUtf8Bytes).toBe(12 * 3);
+    expect(readIds(path.join(dir, 'out.bin'), 'uint16')).toEqual(tokenizer.encode(new TextDecoder().decode(raw)));
+
+    const strict = path.join(dir, 'strict.bin');
+    const firstBad = raw.indexOf(0xff);
+    await expect(tokenizer.encodeFile(input, strict, { workers, chunkBytes: 1024, strictUtf8: true })).rejects.toThrow(new RegExp(`is not valid UTF-8: byte ${firstBad} is not part`));
+    expect(fs.readdirSync(dir).sort()).toEqual(['input.txt', 'out.bin', 'out.bin.json']);
+  });
+
   it('writes an empty token file for an empty input', async () => {
     const { vocab, merges } = smallModel();
     const dir = tempDir();
@@ -156,14 +175,14 @@ describe('encodeFile', () => {
   });
 });
 
-describeWithFixtures('encodeFile with GPT-2', () => describeWithSharedData('encodeFile on real text with GPT-2', () => {
+describeWithFixtures('encodeFile on real text with GPT-2', () => {
   it('2 workers and small blocks give the ids of a single encode', async () => {
     const tokenizer = await Tokenizer.fromFiles(fixturePath('gpt2_vocab.json'), fixturePath('gpt2_merges.txt'), ['<|endoftext|>']);
-    const source = fs.readFileSync(path.join(sharedDataDir(), 'gutenberg-children', 'valid.txt'), 'utf8').slice(0, 400_000);
+    const source = fs.readFileSync(projectFixturePath('gutenberg-children-valid-head.txt'), 'utf8');
     const text = source.replace(/\n\n/g, (m, offset: number) => (offset % 5 === 0 ? '<|endoftext|>' : m));
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'in.txt'), text);
     await tokenizer.encodeFile(path.join(dir, 'in.txt'), path.join(dir, 'out.bin'), { workers: 2, chunkBytes: 8192 });
     expect(readIds(path.join(dir, 'out.bin'), 'uint16')).toEqual(tokenizer.encode(text));
   });
-}));
+});

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RangeEncoder, type TokenDtype } from './range-encoder.js';
 import { lastSafeCutInBytes } from './safe-boundary.js';
+import type { Utf8Report } from '@cs336/bpe';
 import type { CompiledBpe } from './bpe-encoder.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -47,6 +48,14 @@ export interface EncodeFileOptions {
    */
   chunkBytes?: number;
   onProgress?: (progress: EncodeFileProgress) => void;
+  /** Refuse input that is not UTF-8 (an error naming the first bad byte; nothing is written) instead of reading it as U+FFFD. */
+  strictUtf8?: boolean;
+}
+
+/** The sidecar that was written, and what reading the input found. */
+export interface EncodeFileResult extends TokenFileSidecar {
+  /** Input bytes that were not UTF-8 and were encoded as U+FFFD (not written to the sidecar). */
+  invalidUtf8Bytes: number;
 }
 
 /** Messages between encodeFile and its workers. */
@@ -66,10 +75,15 @@ export interface WorkerJob {
 export interface WorkerResult {
   index: number;
   ids?: Uint16Array | Uint32Array;
+  invalidUtf8?: Utf8Report;
   error?: string;
 }
 
 type Ids = Uint16Array | Uint32Array;
+interface JobOutput {
+  ids: Ids;
+  invalidUtf8: Utf8Report;
+}
 
 /** Bytes read, at first, to find a safe cut just before a job's nominal end. */
 const CUT_WINDOW = 64 << 10;
@@ -80,7 +94,7 @@ export function tokenDtype(vocabSize: number): TokenDtype {
   return vocabSize <= 0x10000 ? 'uint16' : 'uint32';
 }
 
-export async function encodeFile(tokenizer: Tokenizer, input: string, output: string, options: EncodeFileOptions = {}): Promise<TokenFileSidecar> {
+export async function encodeFile(tokenizer: Tokenizer, input: string, output: string, options: EncodeFileOptions = {}): Promise<EncodeFileResult> {
   const workers = options.workers ?? os.availableParallelism();
   const chunkBytes = options.chunkBytes ?? (await defaultChunkBytes(input, workers));
   if (!Number.isInteger(workers) || workers < 0) throw new Error(`encodeFile: workers is ${workers}; use 0 (this thread) or a positive integer`);
@@ -103,20 +117,28 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     await refuseToOverwrite(sourceStat, input, [output, `${output}.json`]);
     const init = { compiled: tokenizer.compiled(), dtype };
     let here: RangeEncoder | undefined;
-    const encodeHere = async (job: WorkerJob) => (here ??= new RangeEncoder(init.compiled, init.dtype)).encode(job.fd, job.start, job.end, job.reuse);
+    const encodeHere = async (job: WorkerJob): Promise<JobOutput> => {
+      here ??= new RangeEncoder(init.compiled, init.dtype);
+      return { ids: here.encode(job.fd, job.start, job.end, job.reuse), invalidUtf8: here.invalidUtf8 };
+    };
     if (workers > 0) pool = new WorkerPool(workers, init);
     const tokenizerHash = tokenizer.hash(); // the first call takes tens of ms: do it while workers start
     sink = await open(binTemp, 'w').catch((error: NodeJS.ErrnoException) => {
       throw new Error(`encodeFile: cannot write ${output} (${error.code ?? error.message}); does its directory exist?`);
     });
     const bytesTotal = sourceStat.size;
-    const inFlight: { bytes: number; result: Promise<Ids> }[] = [];
+    const inFlight: { bytes: number; result: Promise<JobOutput> }[] = [];
     const spare: SharedArrayBuffer[] = []; // written jobs' buffers, for the next jobs to fill
     let bytesDone = 0;
     let count = 0;
+    let invalidUtf8Bytes = 0;
     const writeOldest = async () => {
       const oldest = inFlight.shift()!;
-      const ids = await oldest.result;
+      const { ids, invalidUtf8 } = await oldest.result;
+      if (invalidUtf8.invalidBytes > 0 && options.strictUtf8) {
+        throw new Error(`encodeFile: ${input} is not valid UTF-8: byte ${invalidUtf8.firstInvalidOffset} is not part of a UTF-8 character (strictUtf8)`);
+      }
+      invalidUtf8Bytes += invalidUtf8.invalidBytes;
       const bytes = new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
       // A write may be short; keep going until the whole piece is on disk.
       for (let offset = 0; offset < bytes.length; ) offset += (await sink!.write(bytes, offset)).bytesWritten;
@@ -144,7 +166,7 @@ export async function encodeFile(tokenizer: Tokenizer, input: string, output: st
     await writeFile(jsonTemp, `${JSON.stringify(sidecar, null, 2)}\n`);
     await rename(binTemp, output);
     await rename(jsonTemp, `${output}.json`);
-    return sidecar;
+    return { ...sidecar, invalidUtf8Bytes };
   } catch (error) {
     await sink?.close().catch(() => {});
     await rm(binTemp, { force: true });
@@ -232,13 +254,13 @@ function workerScript(): URL {
  */
 const JOBS_AHEAD = 1;
 
-/** Worker threads taking jobs from one queue; `run` resolves with that job's ids. */
+/** Worker threads taking jobs from one queue; `run` resolves with that job's ids and UTF-8 report. */
 class WorkerPool {
   private readonly all: Worker[] = [];
   /** Jobs posted to each worker and not yet answered. */
   private readonly posted = new Map<Worker, number>();
   private readonly queue: WorkerJob[] = [];
-  private readonly waiting = new Map<number, { resolve: (ids: Ids) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (output: JobOutput) => void; reject: (error: Error) => void }>();
   /** Workers stopped on purpose (`drain`): their exit code is not a failure. */
   private readonly retired = new Set<Worker>();
   private draining = false;
@@ -252,7 +274,7 @@ class WorkerPool {
         const waiter = this.waiting.get(message.index);
         this.waiting.delete(message.index);
         if (message.error !== undefined) waiter?.reject(new Error(`encodeFile worker: ${message.error}`));
-        else waiter?.resolve(message.ids!);
+        else waiter?.resolve({ ids: message.ids!, invalidUtf8: message.invalidUtf8! });
         this.posted.set(worker, this.posted.get(worker)! - 1);
         this.dispatch();
       });
@@ -265,7 +287,7 @@ class WorkerPool {
     }
   }
 
-  run(job: WorkerJob): Promise<Ids> {
+  run(job: WorkerJob): Promise<JobOutput> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.draining) return Promise.reject(new Error('encodeFile: job submitted to a draining worker pool'));
     return new Promise((resolve, reject) => {

@@ -15,6 +15,7 @@
  * measured). Shared buffers are never detached.
  */
 import { readSync } from 'node:fs';
+import { checkUtf8, type Utf8Report } from '@cs336/bpe';
 import { BpeEncoder, type CompiledBpe } from './bpe-encoder.js';
 import { IdBuffer } from './id-buffer.js';
 import { lastSafeCutInBytes } from './safe-boundary.js';
@@ -33,6 +34,8 @@ export class RangeEncoder {
   private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private readonly ids = new IdBuffer(1 << 16);
   private bytes = new Uint8Array(0);
+  /** What the last `encode` found: bytes that were not UTF-8 (read as U+FFFD), offsets in the file. */
+  invalidUtf8: Utf8Report = { invalidBytes: 0, firstInvalidOffset: -1 };
 
   constructor(compiled: CompiledBpe, private readonly dtype: TokenDtype) {
     this.encoder = new BpeEncoder(compiled);
@@ -45,6 +48,9 @@ export class RangeEncoder {
    */
   encode(fd: number, start: number, end: number, reuse?: SharedArrayBuffer): Uint16Array | Uint32Array {
     const bytes = this.read(fd, start, end);
+    // Ranges start and end at safe boundaries, before an ASCII byte, so counting each alone is exact.
+    const invalid = checkUtf8(bytes);
+    this.invalidUtf8 = { invalidBytes: invalid.invalidBytes, firstInvalidOffset: invalid.firstInvalidOffset < 0 ? -1 : start + invalid.firstInvalidOffset };
     const ids = this.ids;
     ids.clear();
     for (let from = 0; from < bytes.length; ) {

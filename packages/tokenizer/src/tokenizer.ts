@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseGpt2Merges, parseGpt2Vocab, readTokenizerJson } from '@cs336/bpe';
 import { BpeEncoder, MergeError, compileBpe, type CompiledBpe } from './bpe-encoder.js';
-import { encodeFile, type EncodeFileOptions, type TokenFileSidecar } from './encode-file.js';
+import { encodeFile, type EncodeFileOptions, type EncodeFileResult } from './encode-file.js';
 import { lastSafeCutInText } from './safe-boundary.js';
 
 /** The data a tokenizer is built from. */
@@ -219,7 +219,7 @@ export class Tokenizer {
    * exceeds 65,536 ids) plus the sidecar `<output>.json`, both written atomically. With `workers` > 0
    * the file is split at safe boundaries and encoded on worker threads; the ids equal one `encode`.
    */
-  encodeFile(input: string, output: string, options: EncodeFileOptions = {}): Promise<TokenFileSidecar> {
+  encodeFile(input: string, output: string, options: EncodeFileOptions = {}): Promise<EncodeFileResult> {
     return encodeFile(this, input, output, options);
   }
 }

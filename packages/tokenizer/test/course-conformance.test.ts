@@ -1,12 +1,12 @@
 /**
  * The CS336 (Spring 2024) tokenizer tests, case by case: GPT-2's vocab.json/merges.txt with
  * <|endoftext|> as the special token, ids compared with tiktoken's `gpt2` (fixture
- * derived/tiktoken_gpt2_expected_ids.json), round trips, overlapping specials and encodeIterable over a
+ * fixtures/tiktoken-gpt2-expected-ids.json, the project's own), round trips, overlapping specials and encodeIterable over a
  * file's lines. The two memory tests of the course use a 5 MB file the fixtures lack; the memory bound
  * is measured by the bench instead (bench/tokenizer-bench.ts).
  */
 import fs from 'node:fs';
-import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
 import { Tokenizer } from '../src/index.js';
 
 interface ExpectedCase {
@@ -26,7 +26,7 @@ function linesOf(text: string): string[] {
 describeWithFixtures('CS336 test_tokenizer.py conformance', () => {
   let tokenizer: Tokenizer;
   // Read while collecting tests (describe.each needs the cases); without fixtures the suite is skipped.
-  const expectedFile = fixturePath('derived', 'tiktoken_gpt2_expected_ids.json');
+  const expectedFile = projectFixturePath('tiktoken-gpt2-expected-ids.json');
   const { cases } = (fs.existsSync(expectedFile) ? JSON.parse(fs.readFileSync(expectedFile, 'utf8')) : { cases: [] }) as { cases: ExpectedCase[] };
   const textOf = (c: ExpectedCase) => (c.file ? fs.readFileSync(fixturePath(c.file), 'utf8') : c.text!);
 

@@ -3,6 +3,7 @@
  * logits, divide by the temperature, keep the smallest set of tokens whose probability reaches top-p
  * (nucleus sampling), sample, append, repeat. Temperature 0 means greedy (argmax).
  */
+import { checkConfigFields } from '@cs336/graph';
 import { Random } from './random.js';
 
 /** Anything that maps a sequence of ids to the logits for the next token. */
@@ -29,6 +30,7 @@ export interface GenerateOptions {
 export const DEFAULT_GENERATE_OPTIONS: Readonly<GenerateOptions> = Object.freeze({ maxNewTokens: 256, temperature: 1, topP: 1, seed: 0 });
 
 export function resolveGenerateOptions(partial: Partial<GenerateOptions> = {}): GenerateOptions {
+  checkConfigFields('GenerateOptions', partial, { maxNewTokens: 'number', temperature: 'number', topP: 'number', seed: 'number', stopToken: 'number', onToken: 'function' });
   const options = { ...DEFAULT_GENERATE_OPTIONS, ...partial };
   if (!Number.isSafeInteger(options.maxNewTokens) || options.maxNewTokens < 0) throw new Error(`maxNewTokens must be a non-negative integer, got ${options.maxNewTokens}`);
   if (!(options.temperature >= 0) || !Number.isFinite(options.temperature)) throw new Error(`temperature must be ≥ 0, got ${options.temperature}`);

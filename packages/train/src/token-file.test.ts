@@ -20,7 +20,7 @@ describe('TokenFile', () => {
   it('reads uint16 files at any offset, as np.memmap would', () => {
     const ids = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 65535);
     const file = writeTokens('a.bin', ids, 'uint16');
-    const tokens = TokenFile.open(file);
+    const tokens = TokenFile.open(file, { dtype: 'uint16' });
     expect(tokens.length).toBe(1000);
     expect(Array.from(tokens.read(123, 10))).toEqual(ids.slice(123, 133));
     tokens.close();
@@ -41,7 +41,7 @@ describe('TokenFile', () => {
 
   it('names the file and offset of a token id outside the vocabulary', () => {
     const file = writeTokens('d.bin', [1, 2, 3, 500, 4, 5], 'uint16');
-    const tokens = TokenFile.open(file, { vocabSize: 256 });
+    const tokens = TokenFile.open(file, { vocabSize: 256, dtype: 'uint16' });
     expect(() => tokens.read(0, 6)).toThrow(new RegExp(`d\\.bin: token id 500 at token offset 3 is not below the vocabulary size 256`));
     tokens.close();
   });
@@ -49,16 +49,46 @@ describe('TokenFile', () => {
   it('refuses a file that is not a whole number of tokens, and a model vocabulary smaller than the data', () => {
     const odd = path.join(dir, 'odd.bin');
     fs.writeFileSync(odd, Buffer.from([1, 2, 3]));
-    expect(() => TokenFile.open(odd)).toThrow(/not a whole number of uint16 tokens/);
+    expect(() => TokenFile.open(odd, { dtype: 'uint16' })).toThrow(/not a whole number of uint16 tokens/);
+    expect(() => TokenFile.open(odd, { dtype: 'uint32' })).toThrow(/3 bytes is not a whole number of uint32 tokens/);
     const file = writeTokens('e.bin', [1, 2], 'uint16', { format: 'cs336-tokens', dtype: 'uint16', count: 2, vocabSize: 1000 });
     expect(() => TokenFile.open(file, { vocabSize: 500 })).toThrow(/vocabulary of 1000 but the model has only 500/);
+  });
+});
+
+describe('TokenFile dtype and id scan', () => {
+  // Before: a file without a sidecar was read as uint16, so uint32 ids [70000, 5] became [4464, 1, 5, 0].
+  it('needs the dtype from a sidecar or the caller, and never guesses', () => {
+    const file = writeTokens('u32.bin', [70000, 5, 99999, 0], 'uint32');
+    expect(() => TokenFile.open(file)).toThrow(/u32\.bin: no sidecar .* says whether it holds uint16 or uint32 ids; give the dtype \(cs336 train --data-dtype uint16\|uint32/);
+    const tokens = TokenFile.open(file, { dtype: 'uint32' });
+    expect(Array.from(tokens.read(0, 4))).toEqual([70000, 5, 99999, 0]);
+    tokens.close();
+    const withSidecar = writeTokens('u16s.bin', [1, 2], 'uint16', { format: 'cs336-tokens', dtype: 'uint16', count: 2, vocabSize: 10 });
+    expect(() => TokenFile.open(withSidecar, { dtype: 'uint32' })).toThrow(/sidecar says dtype uint16 but uint32 was asked for/);
+    expect(() => TokenFile.open(file, { dtype: 'int8' as never })).toThrow(/dtype must be "uint16" or "uint32", got "int8"/);
+  });
+
+  it('scanIds finds the first id outside the vocabulary anywhere in the file, across chunks', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => i % 100);
+    ids[7777] = 300;
+    ids[9000] = 400;
+    for (const dtype of ['uint16', 'uint32'] as const) {
+      const tokens = TokenFile.open(writeTokens(`scan-${dtype}.bin`, ids, dtype), { dtype });
+      expect(() => tokens.scanIds(256, 1000)).toThrow(new RegExp(`scan-${dtype}\\.bin: token id 300 at token offset 7777 is not below the vocabulary size 256`));
+      expect(tokens.scanIds(401, 1000)).toBe(400);
+      tokens.close();
+    }
+    const empty = TokenFile.open(writeTokens('empty.bin', [], 'uint16'), { dtype: 'uint16' });
+    expect(empty.scanIds(10)).toBe(-1);
+    empty.close();
   });
 });
 
 describe('getBatch', () => {
   const ids = Array.from({ length: 500 }, (_, i) => i);
   it('samples windows whose targets are the inputs shifted by one', () => {
-    const tokens = TokenFile.open(writeTokens('f.bin', ids, 'uint16'));
+    const tokens = TokenFile.open(writeTokens('f.bin', ids, 'uint16'), { dtype: 'uint16' });
     const { inputs, targets } = getBatch(tokens, 4, 16, Random.seeded(3));
     expect(inputs.length).toBe(64);
     for (let b = 0; b < 4; b++) {
@@ -72,7 +102,7 @@ describe('getBatch', () => {
   });
 
   it('is reproducible from the seed and covers every start, including the last full window', () => {
-    const tokens = TokenFile.open(writeTokens('g.bin', ids.slice(0, 20), 'uint16'));
+    const tokens = TokenFile.open(writeTokens('g.bin', ids.slice(0, 20), 'uint16'), { dtype: 'uint16' });
     const a = sampleWindows(tokens, 8, 5, Random.seeded(9, 1));
     const b = sampleWindows(tokens, 8, 5, Random.seeded(9, 1));
     expect(a).toEqual(b);
@@ -84,7 +114,7 @@ describe('getBatch', () => {
   });
 
   it('says when the context is longer than the data', () => {
-    const tokens = TokenFile.open(writeTokens('h.bin', [1, 2, 3], 'uint16'));
+    const tokens = TokenFile.open(writeTokens('h.bin', [1, 2, 3], 'uint16'), { dtype: 'uint16' });
     expect(() => getBatch(tokens, 1, 8, Random.seeded(1))).toThrow(/3 tokens cannot fill one window of 9/);
     tokens.close();
   });
@@ -92,7 +122,7 @@ describe('getBatch', () => {
 
 describe('sequentialWindows', () => {
   it('walks the file in order with stride T so each token is a target once', () => {
-    const tokens = TokenFile.open(writeTokens('i.bin', Array.from({ length: 41 }, (_, i) => i), 'uint16'));
+    const tokens = TokenFile.open(writeTokens('i.bin', Array.from({ length: 41 }, (_, i) => i), 'uint16'), { dtype: 'uint16' });
     const batches = [...sequentialWindows(tokens, 2, 4)];
     expect(batches.length).toBe(5); // 10 windows of 5 tokens, stride 4
     const targets = batches.flatMap((w) => [0, 1].flatMap((b) => Array.from(w.subarray(b * 5 + 1, b * 5 + 5), Number)));

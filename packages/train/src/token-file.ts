@@ -4,6 +4,10 @@
  *
  * Reads are positional (fs.readSync at an offset), so a multi-GB corpus is never loaded whole; each
  * batch reads B windows of T+1 tokens. Notation: B = batch size, T = context length.
+ *
+ * Nothing is guessed: the dtype comes from the sidecar or an explicit option (a raw file cannot say
+ * whether it holds uint16 or uint32 ids, and the wrong guess trains on garbage), and `scanIds` checks
+ * every id against the vocabulary before training starts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +26,7 @@ export interface TokenFileSidecar {
 }
 
 export interface TokenFileOptions {
-  /** Used when there is no sidecar; the sidecar wins when present (a mismatch is an error). */
+  /** Required when there is no sidecar; with one, it must agree with the sidecar's. */
   dtype?: TokenDType;
   /** Every id read must be below this; defaults to the sidecar's vocabSize. */
   vocabSize?: number;
@@ -69,7 +73,13 @@ export class TokenFile {
     if (sidecar && options.dtype && options.dtype !== sidecar.dtype) {
       throw new Error(`${file}: the sidecar says dtype ${sidecar.dtype} but ${options.dtype} was asked for; drop the dtype option or fix the sidecar`);
     }
-    const dtype = sidecar?.dtype ?? options.dtype ?? 'uint16';
+    if (options.dtype !== undefined && options.dtype !== 'uint16' && options.dtype !== 'uint32') {
+      throw new Error(`${file}: dtype must be "uint16" or "uint32", got ${JSON.stringify(options.dtype)}`);
+    }
+    const dtype = sidecar?.dtype ?? options.dtype;
+    if (dtype === undefined) {
+      throw new Error(`${file}: no sidecar (${file}.json) says whether it holds uint16 or uint32 ids; give the dtype (cs336 train --data-dtype uint16|uint32, or "dataDtype" in the config), or write the file with cs336 tokenize`);
+    }
     let fd: number;
     try {
       fd = fs.openSync(file, 'r');
@@ -96,6 +106,37 @@ export class TokenFile {
 
   close(): void {
     fs.closeSync(this.fd);
+  }
+
+  /**
+   * Reads the whole file in chunks and throws at the first id ≥ `vocabSize`, naming its position and
+   * value. Per 1 MB chunk (it stays in cache) it only takes the maximum of a typed-array view; the position is
+   * looked up only in a chunk that fails. Returns the largest id (−1 for an empty file).
+   */
+  scanIds(vocabSize: number, chunkBytes = 1 << 20): number {
+    const width = BYTES[this.dtype];
+    const chunkTokens = Math.max(1, Math.floor(chunkBytes / width));
+    // An ArrayBuffer of our own: a pooled Buffer's offset may not be aligned for a Uint32Array view.
+    const bytes = new Uint8Array(new ArrayBuffer(Math.min(chunkTokens, Math.max(this.length, 1)) * width));
+    let largest = -1;
+    for (let start = 0; start < this.length; start += chunkTokens) {
+      const count = Math.min(chunkTokens, this.length - start);
+      let done = 0;
+      while (done < count * width) {
+        const n = fs.readSync(this.fd, bytes, done, count * width - done, start * width + done);
+        if (n === 0) throw new Error(`${this.path}: unexpected end of file at byte ${start * width + done}`);
+        done += n;
+      }
+      const ids = width === 2 ? new Uint16Array(bytes.buffer, 0, count) : new Uint32Array(bytes.buffer, 0, count);
+      let max = 0;
+      for (let i = 0; i < count; i++) if (ids[i]! > max) max = ids[i]!;
+      if (max >= vocabSize) {
+        const at = ids.findIndex((id) => id >= vocabSize);
+        throw new Error(`${this.path}: token id ${ids[at]} at token offset ${start + at} is not below the vocabulary size ${vocabSize}; the data was tokenized with another tokenizer, or read with the wrong dtype (${this.dtype})`);
+      }
+      largest = Math.max(largest, max);
+    }
+    return largest;
   }
 
   /** Reads `count` tokens starting at token `start` into `out` (as numbers), checking each id against the vocabulary. */
@@ -177,6 +218,11 @@ export function splitWindows(windows: BigInt64Array, batchSize: number, contextL
  * once), grouped B at a time; the last partial batch is dropped so every batch has the same shape.
  * `maxBatches` caps the pass for periodic evaluation.
  */
+/** How many full batches sequentialWindows yields without a cap: ⌊⌊(n − 1)/T⌋ / B⌋. */
+export function sequentialBatchCount(tokens: TokenFile, batchSize: number, contextLength: number): number {
+  return Math.floor(Math.max(0, Math.floor((tokens.length - 1) / contextLength)) / batchSize);
+}
+
 export function* sequentialWindows(tokens: TokenFile, batchSize: number, contextLength: number, maxBatches = Infinity): Generator<BigInt64Array> {
   checkWindow(tokens, batchSize, contextLength + 1);
   const windowCount = Math.floor((tokens.length - 1) / contextLength);

@@ -18,7 +18,9 @@ describe('resolveTrainConfig', () => {
     expect(() => resolveTrainConfig({ trainData: 'a', minLearningRate: 1, maxLearningRate: 0.1 })).toThrow(/minLearningRate 1 exceeds maxLearningRate 0.1/);
     expect(() => resolveTrainConfig({})).toThrow(/trainData is empty/);
     expect(() => resolveTrainConfig({ trainData: 'a', lr: 1 } as never)).toThrow(/unknown field "lr"/);
-    expect(() => resolveTrainConfig({ trainData: 'a', device: 'tpu' as never })).toThrow(/device must be "cpu" or "cuda", got "tpu"/);
+    expect(() => resolveTrainConfig({ trainData: 'a', stpes: 1 } as never)).toThrow('TrainConfig: unknown field "stpes"; did you mean "steps"?');
+    expect(() => resolveTrainConfig({ trainData: 'a', steps: '100' } as never)).toThrow('TrainConfig: steps must be a number, got the string "100"');
+    expect(() => resolveTrainConfig({ trainData: 'a', device: 'tpu' as never })).toThrow('TrainConfig: device must be one of "cpu", "cuda", got the string "tpu"');
   });
 });
 
@@ -43,7 +45,10 @@ describe('applyOverrides', () => {
   it('rejects unknown flags and non-numbers', () => {
     expect(() => applyOverrides({}, {}, { lrr: '1' })).toThrow(/unknown option --lrr/);
     expect(() => applyOverrides({}, {}, { steps: 'many' })).toThrow('--steps needs a number, got "many"');
-    expect(() => applyOverrides({}, {}, { 'model.dModle': '1' }, { dModel: 1 })).toThrow(/unknown model field "dModle"/);
+    expect(() => applyOverrides({}, {}, { 'model.dModle': '1' }, { dModel: 1 })).toThrow(/unknown model field "dModle" in --model.dModle; did you mean "dModel"\?/);
+    expect(() => applyOverrides({}, {}, { 'max-learning-rat': '1' })).toThrow(/unknown option --max-learning-rat; did you mean "--maxLearningRate"\?/);
+    // A misspelt key in the file's model section no longer makes --model.<that key> acceptable.
+    expect(() => applyOverrides({}, { dmodel: 8 }, { 'model.dmodel': '16' })).toThrow(/unknown model field "dmodel"/);
   });
 });
 
@@ -53,6 +58,12 @@ describe('readRunConfigFile', () => {
     const file = path.join(dir, 'cfg.json');
     fs.writeFileSync(file, JSON.stringify({ model: { dModel: 32 }, steps: 5, trainData: 'x.bin' }));
     expect(readRunConfigFile(file)).toEqual({ model: { dModel: 32 }, train: { steps: 5, trainData: 'x.bin' } });
+    fs.writeFileSync(file, JSON.stringify({ model: { dModel: 32, numHeds: 4 }, steps: 5 }));
+    expect(() => readRunConfigFile(file)).toThrow(`${file}: "model": unknown field "numHeds"; did you mean "numHeads"?`);
+    fs.writeFileSync(file, JSON.stringify({ modle: { dModel: 32 }, steps: 5 }));
+    expect(() => readRunConfigFile(file)).toThrow(`${file}: unknown field "modle"; did you mean "model"?`);
+    fs.writeFileSync(file, JSON.stringify({ model: { dModel: 32 }, batchSize: '8' }));
+    expect(() => readRunConfigFile(file)).toThrow(`${file}: batchSize must be a number, got the string "8"`);
     fs.writeFileSync(file, '{nope');
     expect(() => readRunConfigFile(file)).toThrow(/cannot read config .*cfg\.json/);
     fs.rmSync(dir, { recursive: true });

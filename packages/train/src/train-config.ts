@@ -6,7 +6,8 @@
  * overrides (each one printed). The resolved config is logged and stored in every checkpoint.
  */
 import fs from 'node:fs';
-import { DEFAULT_TRANSFORMER_CONFIG } from '@cs336/nn';
+import { checkConfigFields, didYouMean, fieldTypesOf, type ConfigFieldType } from '@cs336/graph';
+import { DEFAULT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG_FIELDS } from '@cs336/nn';
 
 export interface TrainConfig {
   /** Directory for checkpoints, metrics.jsonl, loss curves and the ONNX artifacts. */
@@ -15,6 +16,8 @@ export interface TrainConfig {
   trainData: string;
   /** Token file for validation loss; empty = no validation. */
   validationData: string;
+  /** dtype of both token files when they have no sidecar; '' = take it from the sidecar (required then). */
+  dataDtype: '' | 'uint16' | 'uint32';
   /** Tokenizer directory (vocab.json + merges.txt), recorded for generation; optional. */
   tokenizer: string;
   /**
@@ -53,7 +56,7 @@ export interface TrainConfig {
   /** Checkpoint every this many steps (rounded up to a multiple of K) and at the end. */
   checkpointEvery: number;
   device: 'cpu' | 'cuda';
-  /** ONNX Runtime intra-op threads; 0 = the runtime's default. Fix it for bit-exact reproducibility. */
+  /** ONNX Runtime intra-op threads; 0 = the runtime's default. At a fixed count, runs repeat bit for bit. */
   threads: number;
 }
 
@@ -61,6 +64,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   runDir: 'runs/default',
   trainData: '',
   validationData: '',
+  dataDtype: '',
   tokenizer: '',
   initFrom: '',
   seed: 0,
@@ -88,12 +92,13 @@ const INTEGER_FIELDS = ['seed', 'contextLength', 'batchSize', 'steps', 'stepsPer
 const POSITIVE_FIELDS = ['batchSize', 'steps', 'stepsPerRun', 'evalBatches', 'checkpointEvery'] as const;
 const NUMBER_FIELDS = ['maxLearningRate', 'minLearningRate', 'eps', 'weightDecay', 'gradClip'] as const;
 
+/** Each field's type, for checking configs read from JSON (checkConfigFields). */
+export const TRAIN_CONFIG_FIELDS: Readonly<Record<keyof TrainConfig, ConfigFieldType>> = Object.freeze({ ...fieldTypesOf(DEFAULT_TRAIN_CONFIG), device: ['cpu', 'cuda'], dataDtype: ['', 'uint16', 'uint32'] });
+
 /** Fills defaults, validates every field (errors name the field, the value and the fix), freezes. */
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
-  for (const key of Object.keys(partial)) {
-    if (!(key in DEFAULT_TRAIN_CONFIG)) throw new Error(`TrainConfig: unknown field "${key}"; known fields: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`);
-  }
-  const c: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...partial };
+  checkConfigFields('TrainConfig', partial, TRAIN_CONFIG_FIELDS);
+  const c: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
   for (const key of INTEGER_FIELDS) {
     if (!Number.isSafeInteger(c[key]) || c[key] < 0) throw new Error(`TrainConfig: ${key} must be a non-negative integer, got ${c[key]}`);
   }
@@ -125,6 +130,7 @@ export const TRAIN_OVERRIDE_ALIASES: Readonly<Record<string, keyof TrainConfig>>
   context: 'contextLength',
   'batch-size': 'batchSize',
   clip: 'gradClip',
+  dtype: 'dataDtype',
 });
 
 function camelCase(flag: string): string {
@@ -170,17 +176,18 @@ export function applyOverrides(
     if (flag.startsWith('model.')) modelField = flag.slice('model.'.length);
     else if (flag.startsWith('model-')) modelField = camelCase(flag.slice('model-'.length));
     if (modelField !== undefined) {
-      if (!(modelField in modelDefaults) && !(modelField in nextModel)) {
-        throw new Error(`unknown model field "${modelField}" in --${flag}; known: ${Object.keys(modelDefaults).join(', ')}`);
+      if (!(modelField in modelDefaults)) {
+        throw new Error(`unknown model field "${modelField}" in --${flag}${didYouMean(modelField, Object.keys(modelDefaults))} (model fields: ${Object.keys(modelDefaults).join(', ')})`);
       }
-      const to = parseValue(flag, text, modelDefaults[modelField] ?? nextModel[modelField]);
+      const to = parseValue(flag, text, modelDefaults[modelField]);
       changes.push({ field: `model.${modelField}`, from: nextModel[modelField] ?? modelDefaults[modelField], to });
       nextModel[modelField] = to;
       continue;
     }
     const field = TRAIN_OVERRIDE_ALIASES[flag] ?? camelCase(flag);
     if (!(field in DEFAULT_TRAIN_CONFIG)) {
-      throw new Error(`unknown option --${flag}; train fields: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}; model fields as --model.<field>`);
+      const aliasOrField = [...Object.keys(TRAIN_OVERRIDE_ALIASES), ...Object.keys(DEFAULT_TRAIN_CONFIG)];
+      throw new Error(`unknown option --${flag}${didYouMean(flag, aliasOrField).replace('"', '"--')}; train fields: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}; model fields as --model.<field>`);
     }
     const to = parseValue(flag, text, DEFAULT_TRAIN_CONFIG[field as keyof TrainConfig]);
     changes.push({ field, from: nextTrain[field] ?? DEFAULT_TRAIN_CONFIG[field as keyof TrainConfig], to });
@@ -205,5 +212,8 @@ export function readRunConfigFile(file: string): RunConfigFile {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file}: the config must be a JSON object`);
   const { model = {}, ...train } = parsed as Record<string, unknown>;
   if (typeof model !== 'object' || model === null || Array.isArray(model)) throw new Error(`${file}: "model" must be an object of model config fields`);
+  // Checked here, not only when resolved, so the message names the file and the section.
+  checkConfigFields(`${file}: "model"`, model, TRANSFORMER_CONFIG_FIELDS);
+  checkConfigFields(file, train, { model: 'string', ...TRAIN_CONFIG_FIELDS }); // "model" listed so a misspelt "modle" finds it
   return { model: model as Record<string, unknown>, train: train as Partial<TrainConfig> };
 }

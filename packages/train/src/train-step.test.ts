@@ -133,6 +133,26 @@ describe('train_step (K fused AdamW steps in one ONNX Loop)', () => {
     await single.release();
   });
 
+  it('is bit-reproducible at 2 threads: the same steps from the same state, run after run', async () => {
+    // Few ids, many rows: the token-embedding gradient adds 2048 rows of 128 into 8, where a
+    // thread-split scatter-add loses updates (ORT's ScatterND did, see @cs336/graph's Gather rule).
+    const wide = resolveTransformerConfig({ vocabSize: 8, contextLength: 32, dModel: 128, numLayers: 1, numHeads: 2, dFf: 16 });
+    const [batch, steps] = [64, 2];
+    const settings: OptimizerSettings = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
+    const artifacts = buildArtifacts(path.join(dir, 'threads2'), { model: wide, batchSize: batch, contextLength: 32 }, settings);
+    const initial = initParameters(wide, { seed: 3 }) as Record<string, Float32Array>;
+    const random = Random.seeded(4);
+    const tokens = BigInt64Array.from({ length: steps * batch * 33 }, () => BigInt(random.nextInt(wide.vocabSize)));
+    const runs: Float32Array[][] = [];
+    for (let run = 0; run < 3; run++) {
+      const session = await TrainingSession.create(artifacts.dir, artifacts.manifest, TrainingSession.freshState(initial, artifacts.manifest), { threads: 2 });
+      const { losses, gradNorms } = await session.runSteps(tokens, new Float32Array(steps).fill(1e-2));
+      runs.push([losses, gradNorms, ...session.state.parameters.values()]);
+      await session.release();
+    }
+    for (const run of runs.slice(1)) run.forEach((array, i) => expect(array).toEqual(runs[0]![i]));
+  });
+
   it('eval matches the reference loss, and a second buildArtifacts call reuses the folder', async () => {
     const settings: OptimizerSettings = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
     const shape = { model, batchSize: B, contextLength: T };

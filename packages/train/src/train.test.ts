@@ -142,9 +142,24 @@ describe('train() bad input', () => {
     const bad = writeTokenFile(path.join(dir, 'data/big-ids.bin'), 200, 3, 64); // ids up to 63, model vocab 16
     await expect(train(runConfig(path.join(dir, 'bad-ids'), { trainData: bad })))
       .rejects.toThrow(/big-ids\.bin: tokenized with a vocabulary of 64 but the model has only 16/);
-    fs.rmSync(`${bad}.json`); // without the sidecar the id check fires on read
-    await expect(train(runConfig(path.join(dir, 'bad-ids'), { trainData: bad })))
-      .rejects.toThrow(/big-ids\.bin: token id \d+ at token offset \d+ is not below the vocabulary size 16/);
+    fs.rmSync(`${bad}.json`); // without the sidecar: the dtype must be given, and the full scan finds the first bad id before step 1
+    await expect(train(runConfig(path.join(dir, 'bad-ids'), { trainData: bad }))).rejects.toThrow(/big-ids\.bin: no sidecar/);
+    const firstBad = Array.from(new Uint16Array(Uint8Array.from(fs.readFileSync(bad)).buffer)).findIndex((id) => id >= 16);
+    let started = false;
+    const onStart = () => { started = true; };
+    await expect(train(runConfig(path.join(dir, 'bad-ids'), { trainData: bad, dataDtype: 'uint16' }), { onStart }))
+      .rejects.toThrow(new RegExp(`big-ids\\.bin: token id \\d+ at token offset ${firstBad} is not below the vocabulary size 16`));
+    expect(started).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'bad-ids', 'metrics.jsonl'))).toBe(false);
+  });
+
+  it('refuses a validation file too small for one evaluation batch at start, naming the flags that help', async () => {
+    const small = writeTokenFile(path.join(dir, 'data/small-valid.bin'), 20, 4); // 2 windows of 9 < batch 4
+    let started = false;
+    const onStart = () => { started = true; };
+    await expect(train(runConfig(path.join(dir, 'small-valid'), { validationData: small }), { onStart }))
+      .rejects.toThrow(/small-valid\.bin: 20 validation tokens make 2 windows of 9, fewer than one evaluation batch of 4; lower --batch-size or --context-length/);
+    expect(started).toBe(false);
   });
 
   it('refuses a context longer than the model', async () => {

@@ -21,7 +21,7 @@ import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { Random } from './random.js';
 import { RunStateError, checkSameData, dataIdentity, describeIdentity, savedIdentity } from './run-identity.js';
 import type { Tensor } from './safetensors.js';
-import { TokenFile, sampleWindows, sequentialWindows } from './token-file.js';
+import { TokenFile, sampleWindows, sequentialBatchCount, sequentialWindows } from './token-file.js';
 import { resolveTrainConfig, type TrainConfig } from './train-config.js';
 import { TrainingSession, type TrainingState } from './training-session.js';
 
@@ -100,21 +100,57 @@ function nextMultiple(step: number, every: number): number {
   return every > 0 ? (Math.floor(step / every) + 1) * every : Infinity;
 }
 
-export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+/**
+ * The complete model and train configs of a run, and its training context length T; throws naming
+ * the bad field. `train` starts with it; a front end calls it first to reject bad settings up front.
+ */
+export function resolveTrainRunConfig(config: Pick<TrainRunConfig, 'model' | 'train'>): { model: Readonly<TransformerConfig>; train: Readonly<TrainConfig>; contextLength: number } {
   const model = resolveTransformerConfig(config.model);
   const tc = resolveTrainConfig(config.train);
   const T = tc.contextLength || model.contextLength;
   if (T > model.contextLength) {
     throw new Error(`contextLength ${T} is longer than the model's contextLength ${model.contextLength} (its position embeddings end there); lower --context-length or raise model.contextLength`);
   }
-  const trainTokens = TokenFile.open(tc.trainData, { vocabSize: model.vocabSize });
+  return { model, train: tc, contextLength: T };
+}
+
+export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const { model, train: tc, contextLength: T } = resolveTrainRunConfig(config);
+  const options = { vocabSize: model.vocabSize, ...(tc.dataDtype ? { dtype: tc.dataDtype } : {}) };
+  const trainTokens = TokenFile.open(tc.trainData, options);
   let validTokens: TokenFile | undefined;
   try {
-    validTokens = tc.validationData ? TokenFile.open(tc.validationData, { vocabSize: model.vocabSize }) : undefined;
+    validTokens = tc.validationData ? TokenFile.open(tc.validationData, options) : undefined;
+    checkTokenFiles(hooks.log ?? (() => {}), model.vocabSize, tc, T, trainTokens, validTokens);
     return await runTraining(config, hooks, model, tc, T, trainTokens, validTokens);
   } finally {
     trainTokens.close();
     validTokens?.close();
+  }
+}
+
+/**
+ * Everything about the data that would otherwise fail mid-run: every id below the vocabulary (a full
+ * scan, so a bad id is not found hours in by the batch that happens to hit it), a training file that
+ * fills one window, and a validation file that fills one evaluation batch.
+ */
+function checkTokenFiles(log: (line: string) => void, vocabSize: number, tc: Readonly<TrainConfig>, T: number, trainTokens: TokenFile, validTokens: TokenFile | undefined): void {
+  const started = performance.now();
+  let bytes = 0;
+  for (const tokens of [trainTokens, validTokens]) {
+    if (!tokens) continue;
+    tokens.scanIds(vocabSize);
+    bytes += tokens.length * (tokens.dtype === 'uint16' ? 2 : 4);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  log(`data: every id below ${vocabSize} (${(bytes / 1e6).toFixed(1)} MB scanned in ${seconds.toFixed(2)} s)`);
+  if (trainTokens.length < T + 1) {
+    throw new Error(`${trainTokens.path}: ${trainTokens.length} tokens cannot fill one training window of ${T + 1} (context ${T} + 1); lower --context-length or use more data`);
+  }
+  if (validTokens && sequentialBatchCount(validTokens, tc.batchSize, T) < 1) {
+    const windows = Math.max(0, Math.floor((validTokens.length - 1) / T));
+    throw new Error(`${validTokens.path}: ${validTokens.length} validation tokens make ${windows} windows of ${T + 1}, fewer than one evaluation batch of ${tc.batchSize}; ` +
+      `lower --batch-size or --context-length, use a larger validation file, or train without one (--validation-data '')`);
   }
 }
 

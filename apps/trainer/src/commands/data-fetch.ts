@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { DATASETS, DownloadError, fetchDataset, type DatasetName, type FetchDatasetResult, type FetchProgress } from '@cs336/data';
 import { UsageError, type Command } from '../command.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
+import { checkOutputDirectory } from '../preflight.js';
 
 const NAMES = Object.keys(DATASETS) as DatasetName[];
 const USAGE = `cs336 data fetch ${NAMES.join('|')} [--dir DIR] [--from DIR|URL]
@@ -57,6 +58,7 @@ export const dataFetchCommand: Command = {
   name: 'data fetch',
   summary: `download ${NAMES.join(' or ')} (resumable, verified) as train.txt + valid.txt`,
   usage: USAGE,
+  flags: ['dir', 'from'],
   async run(argv) {
     let parsed;
     try {
@@ -73,6 +75,7 @@ export const dataFetchCommand: Command = {
       throw new UsageError(`--from ${from}: not a folder and not an http(s) URL\nusage: ${USAGE}`);
     }
     const dir = path.resolve(parsed.values.dir ?? defaultDataDir(name as DatasetName));
+    checkOutputDirectory('dir', dir);
     const result = await fetchWithProgress(name as DatasetName, dir, from);
     for (const split of ['train', 'valid'] as const) {
       const entry = result.manifest.files[split]!;

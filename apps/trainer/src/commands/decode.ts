@@ -5,9 +5,13 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Tokenizer } from '@cs336/tokenizer';
 import { UsageError, type Command } from '../command.js';
-import { TOKENIZER_USAGE, loadTokenizer, parseFlags } from './tokenize.js';
+import { checkStdin } from '../preflight.js';
+import { TOKENIZER_FLAGS, TOKENIZER_HELP, TOKENIZER_USAGE, loadTokenizer, parseFlags } from './tokenize.js';
 
-const USAGE = `cs336 decode ${TOKENIZER_USAGE} < ids.json > text.txt`;
+const USAGE = `cs336 decode ${TOKENIZER_USAGE} < ids.json > text.txt
+
+${TOKENIZER_HELP}
+  stdin holds a JSON array of token ids, such as [15496, 11]; byte sequences that are not UTF-8 print as U+FFFD.`;
 
 /** Reads a JSON array of ids from `input` and writes their text to `output`. */
 export async function decodeStream(tokenizer: Tokenizer, input: Readable, output: Writable): Promise<void> {
@@ -31,8 +35,10 @@ export const decodeCommand: Command = {
   name: 'decode',
   summary: 'JSON token ids on stdin → text on stdout',
   usage: USAGE,
+  flags: TOKENIZER_FLAGS,
   async run(argv) {
     const values = parseFlags(argv, [], USAGE);
+    checkStdin('decode');
     const tokenizer = await loadTokenizer(values, USAGE);
     await decodeStream(tokenizer, process.stdin, process.stdout);
     return 0;

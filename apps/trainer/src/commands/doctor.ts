@@ -124,12 +124,13 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'check this machine: versions, execution providers (CPU, CUDA), MatMul rate, data the defaults find',
   usage: USAGE,
+  flags: ['device', 'json'],
   async run(argv) {
     let values: { device?: string; json?: boolean };
     try {
       values = parseArgs({ args: argv, options: { device: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+      throw new UsageError(`${(error as Error).message}`);
     }
     const device = values.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got "${device}"`);

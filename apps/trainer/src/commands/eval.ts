@@ -13,12 +13,16 @@ const USAGE = `cs336 eval --checkpoint DIR --data FILE.bin [--batch-size N] [--b
   --batch-size N    sequences per batch (default: the run's batch size)
   --batches N|all   batches from the start of the file (default all; the run's evalBatches gives its logged valLoss)
   --context N       tokens per sequence (default: the run's context length)
+  --device D        cpu (default) or cuda
+  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice)
+  --json            print the result as JSON
   Windows are non-overlapping, from the start of the file, as in training's evaluation.`;
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'validation loss and perplexity of a checkpoint on a token file',
   usage: USAGE,
+  flags: ['checkpoint', 'data', 'batch-size', 'batches', 'context', 'device', 'threads', 'json'],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {
@@ -29,11 +33,11 @@ export const evalCommand: Command = {
         allowPositionals: false,
       }).values;
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+      throw new UsageError(`${(error as Error).message}`);
     }
     const checkpoint = values.checkpoint as string | undefined;
     const data = values.data as string | undefined;
-    if (!checkpoint || !data) throw new UsageError(`--checkpoint and --data are required\nusage: ${USAGE}`);
+    if (!checkpoint || !data) throw new UsageError(`--checkpoint and --data are required`);
     const device = (values.device as string | undefined) ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got "${device}"`);
     const batchSize = integerFlag('batch-size', values['batch-size'] as string | undefined, 1);

@@ -17,25 +17,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveTrainBpeConfig } from '@cs336/bpe';
 import { DATASETS, clearStageStamp, contentHash, isStageCurrent, stageStamp, writeStageStamp, type DatasetName } from '@cs336/data';
 import {
   describeIdentity, identityDifferences, presetSteps, readCheckpointMetadata, savedIdentity, trainingPreset,
   type DataIdentity, type TrainConfig, type TrainingPreset,
 } from '@cs336/train';
 import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { UsageError, asUsageError } from '../command.js';
 import { prepareDefaultCorpus, type CorpusFiles } from '../default-corpus.js';
 import { bpeTrainCommand } from './bpe-train.js';
 import { defaultDataDir, fetchWithProgress } from './data-fetch.js';
 import { generateCommand } from './generate.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
-import { integerFlag } from '../flags.js';
+import { deviceFlag, integerFlag } from '../flags.js';
+import { checkOutputDirectory } from '../preflight.js';
 import { createProgressBar } from '../progress.js';
 
 const PRESETS = Object.keys(DATASETS) as DatasetName[];
 
-const USAGE = `cs336 pipeline [--preset ${PRESETS.join('|')}] [--data DIR] [--out DIR] [--vocab-size N] [--steps N] [--device cpu|cuda] [--prompt TEXT] [--fresh]
+const USAGE = `cs336 pipeline [--preset ${PRESETS.join('|')}] [--data DIR] [--out DIR] [--vocab-size N] [--steps N] [--device cpu|cuda] [--prompt TEXT] [--fresh] [--batch-size N] [--context-length N] [--d-model N] [--num-layers N] [--num-heads N] [--d-ff N]
 
   --preset NAME     the handout's run: tinystories (vocab 10k) or owt (vocab 32k), context 256, d_model 512,
                     4 layers, 16 heads, d_ff 2048, batch 128, 10,000 steps = 327,680,000 tokens, lr 2e-3 → 2e-4;
@@ -45,9 +47,16 @@ const USAGE = `cs336 pipeline [--preset ${PRESETS.join('|')}] [--data DIR] [--ou
   --out DIR         where everything goes (default runs/NAME with a preset, else runs/pipeline)
   --vocab-size N    BPE vocabulary size, special token included (default 4096, or the preset's)
   --steps N         optimizer steps (default 1500, about two minutes on 2 CPU cores; or the preset's budget)
-  --batch-size N, --context-length N, --d-model N, --num-layers N, --num-heads N, --d-ff N
-                    override the model and batch (for trying a preset small first)
+  --device D        cpu (default) or cuda, for training and sampling
+  --prompt TEXT     what the sample at the end continues (default: the preset's prompt, else the opening of
+                    a State of the Union address)
   --fresh           redo every stage even when its outputs are current
+  --batch-size N    sequences per step (default 16, or the preset's)
+  --context-length N  tokens per sequence        (these five override the model's shape,
+  --d-model N       width of the residual stream  for trying a preset small first)
+  --num-layers N    Transformer blocks
+  --num-heads N     attention heads (must divide --d-model)
+  --d-ff N          width of the feed-forward layer
   Stages whose inputs (by content hash) did not change are reused; the model is resumed only on the
   same tokenizer and token files. For full control, use \`cs336 train --config\`.`;
 
@@ -95,6 +104,7 @@ export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'the main job: corpus → BPE → tokenize → train an LM → sample text (--preset tinystories|owt for the handout runs)',
   usage: USAGE,
+  flags: ['preset', 'data', 'out', 'vocab-size', 'steps', 'device', 'prompt', 'fresh', 'batch-size', ...Object.keys(MODEL_FLAGS)],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {
@@ -108,11 +118,11 @@ export const pipelineCommand: Command = {
         strict: true,
       }).values;
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+      throw new UsageError((error as Error).message);
     }
     let preset: TrainingPreset | undefined;
     if (values.preset !== undefined) {
-      if (!PRESETS.includes(String(values.preset) as DatasetName)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}; got "${String(values.preset)}"\nusage: ${USAGE}`);
+      if (!PRESETS.includes(String(values.preset) as DatasetName)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}; got "${String(values.preset)}"`);
       preset = trainingPreset(String(values.preset));
     }
     const out = path.resolve(String(values.out ?? (preset ? path.join('runs', preset.name) : 'runs/pipeline')));
@@ -127,14 +137,18 @@ export const pipelineCommand: Command = {
     if (model.dModel % model.numHeads !== 0) throw new UsageError(`--d-model ${model.dModel} must be divisible by --num-heads ${model.numHeads}`);
     const stepsFlag = integerFlag('steps', values.steps as string | undefined, 1);
     const steps = stepsFlag ?? (preset ? presetSteps(preset.tokenBudget, batchSize, model.contextLength) : 1500);
-    const device = String(values.device ?? 'cpu');
-    if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda; got "${device}"`);
+    const device = deviceFlag(values.device as string | undefined);
     const fresh = values.fresh === true;
+    const specialTokens = preset?.specialTokens ?? ['<|endoftext|>'];
+    // Flags, the data folder and the output folder are checked before any stage runs.
+    asUsageError(() => resolveTrainBpeConfig({ vocabSize, specialTokens }));
+    const dataFiles = values.data ? corpusFrom(path.resolve(String(values.data))) : undefined;
+    checkOutputDirectory('out', out);
     const started = performance.now();
 
     stage(1, 'corpus', values.data ? String(values.data) : preset ? `${preset.name} (fetched into ${defaultDataDir(preset.name)})` : 'embedded default');
     let corpus: CorpusFiles;
-    if (values.data) corpus = corpusFrom(path.resolve(String(values.data)));
+    if (dataFiles) corpus = dataFiles;
     else if (preset) {
       const fetched = await fetchWithProgress(preset.name, defaultDataDir(preset.name), undefined);
       corpus = { train: fetched.train, valid: fetched.valid, description: `${DATASETS[preset.name].title} in ${fetched.dir}${fetched.reused.length === 2 ? ' (already fetched)' : ''}` };
@@ -142,7 +156,6 @@ export const pipelineCommand: Command = {
     console.error(corpus.description);
     const text = { train: await hashWithProgress(corpus.train), valid: await hashWithProgress(corpus.valid) };
 
-    const specialTokens = preset?.specialTokens ?? ['<|endoftext|>'];
     const tokenizerDir = path.join(out, 'tokenizer');
     stage(2, 'bpe', `vocab ${vocabSize} on ${path.basename(corpus.train)}`);
     const bpeStamp = stageStamp('bpe', { text: text.train, vocabSize, specialTokens });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { describeWithFixtures, fixturePath } from '../../../../test-support/fixtures.js';
+import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../../test-support/fixtures.js';
 import { UsageError } from '../command.js';
 import { decodeStream } from './decode.js';
 import { encodeStream } from './encode.js';
@@ -20,7 +20,7 @@ async function collect(run: (output: PassThrough) => Promise<unknown>): Promise<
 
 describeWithFixtures('cs336 tokenize / encode / decode', () => {
   const idsOf = (name: string) => {
-    const expected = JSON.parse(fs.readFileSync(fixturePath('derived', 'tiktoken_gpt2_expected_ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] };
+    const expected = JSON.parse(fs.readFileSync(projectFixturePath('tiktoken-gpt2-expected-ids.json'), 'utf8')) as { cases: { name: string; ids: number[] }[] };
     return expected.cases.find((c) => c.name === name)!.ids;
   };
   /** A tokenizer DIR holding GPT-2's files under the names the CLI expects. */

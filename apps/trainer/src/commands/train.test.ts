@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../command.js';
 import { parseTrainArgs } from './train.js';
+import { cs336 as builtCli } from '../../test/cli-run.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(here, '../cli.ts');
@@ -83,13 +84,37 @@ describe('cs336 train / generate', () => {
     expect(resumed.stdout).toMatch(/^done: step 40, train loss [\d.]+, validation loss [\d.]+; checkpoint /);
   });
 
-  it('exits 2 on a bad flag and 1 on unusable input, naming the problem', async () => {
+  it('exits 2 on a bad flag and on an out-of-range value, naming the problem', async () => {
     const bad = await cs336(['train', '--config', config, '--lrr', '1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option --lrr/);
+    // A misspelt key inside the file's model section: before, the default dModel (512) was used silently.
+    const typo = path.join(dir, 'typo.json');
+    const parsed = JSON.parse(fs.readFileSync(config, 'utf8')) as { model: Record<string, unknown> };
+    fs.writeFileSync(typo, JSON.stringify({ ...parsed, model: { ...parsed.model, dmodel: 16 } }));
     const long = await cs336(['train', '--config', config, '--context-length', '17']);
-    expect(long.code).toBe(1);
+    const misspelt = await cs336(['train', '--config', typo]);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain('"model": unknown field "dmodel"; did you mean "dModel"?');
+    expect(long.code).toBe(2); // out of range: a usage error, caught before any work
     expect(long.stderr).toMatch(/contextLength 17 is longer than the model's contextLength 16/);
+    // A uint32 token file without its sidecar: before, it was read as uint16 and trained on garbage.
+    const ids16 = new Uint16Array(Uint8Array.from(fs.readFileSync(path.join(dir, 'tokens.bin'))).buffer);
+    const wide = path.join(dir, 'tokens32.bin');
+    fs.writeFileSync(wide, Buffer.from(Uint32Array.from(ids16).buffer));
+    // A validation file of 20 tokens: one window of 17, fewer than a batch of 4.
+    const small = path.join(dir, 'small.bin');
+    fs.writeFileSync(small, Buffer.from(ids16.slice(0, 20).buffer));
+    fs.writeFileSync(`${small}.json`, JSON.stringify({ format: 'cs336-tokens', dtype: 'uint16', count: 20, vocabSize: 300 }));
+    const [noDtype, tinyValidation] = await Promise.all([
+      cs336(['train', '--config', config, '--train-data', wide, '--validation-data', '', '--run-dir', path.join(dir, 'run32')]),
+      cs336(['train', '--config', config, '--validation-data', small, '--run-dir', path.join(dir, 'run-small')]),
+    ]);
+    expect(noDtype.code).toBe(1);
+    expect(noDtype.stderr).toMatch(/tokens32\.bin: no sidecar .*--data-dtype uint16\|uint32/);
+    expect(tinyValidation.code).toBe(1);
+    expect(tinyValidation.stderr).toMatch(/small\.bin: 20 validation tokens make 1 windows of 17, fewer than one evaluation batch of 4; lower --batch-size or --context-length/);
+    expect(fs.existsSync(path.join(dir, 'run-small', 'metrics.jsonl'))).toBe(false);
   });
 
   it('generates reproducibly from the checkpoint, starting with the prompt (tokenizer from the flag or the checkpoint)', async () => {
@@ -107,6 +132,30 @@ describe('cs336 train / generate', () => {
     expect(missing.stderr).toMatch(/no checkpoint at .*nope/);
     expect(otherTokenizer.code).toBe(2);
     expect(otherTokenizer.stderr).toMatch(/is not the one the model's training data was tokenized with/);
+  });
+
+  it('generate rejects sampling options before printing, exits quietly when stdout closes, names --device cpu, cuts long prompts', async () => {
+    const base = ['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', 'the cat'];
+    const long = 'the cat sat on the mat. '.repeat(6);
+    const [topP, piped, cuda, longPrompt] = await Promise.all([
+      builtCli([...base, '--top-p', '0']),
+      builtCli([...base, '--max-new-tokens', '100000', '--temperature', '2'], { closeStdoutAfterFirstData: true }),
+      builtCli([...base, '--device', 'cuda']),
+      builtCli(['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', long, '--max-new-tokens', '3']),
+    ]);
+    // The model's context is 16 tokens: a longer prompt is cut to its last 16 (said on stderr), yet printed whole.
+    expect(longPrompt.code).toBe(0);
+    expect(longPrompt.stderr).toMatch(/note: the prompt is \d+ tokens; the model sees only its last 16/);
+    expect(longPrompt.stdout.startsWith(long)).toBe(true);
+    expect(topP.code).toBe(2);
+    expect(topP.stdout).toBe('');
+    expect(topP.stderr).toMatch(/--top-p must be in \(0, 1\]/);
+    expect(piped.stderr).toBe('');
+    expect(piped.code).toBe(0);
+    if (cuda.code !== 0) { // no CUDA provider here (the usual case): the fix named is the CLI's flag
+      expect(cuda.stderr).toMatch(/Or run on the CPU: --device cpu\./);
+      expect(cuda.stderr).not.toMatch(/device: 'cpu'/);
+    }
   });
 
   it('refuses a run directory holding a checkpoint, and a resume on data from another tokenizer (exit 2, both identities named)', async () => {

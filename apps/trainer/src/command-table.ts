@@ -1,0 +1,28 @@
+/** The command table: name → lazily loaded command (so `--help` does not load ONNX Runtime). */
+import type { Command } from './command.js';
+
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  pipeline: async () => (await import('./commands/pipeline.js')).pipelineCommand,
+  'data fetch': async () => (await import('./commands/data-fetch.js')).dataFetchCommand,
+  'bpe train': async () => (await import('./commands/bpe-train.js')).bpeTrainCommand,
+  tokenize: async () => (await import('./commands/tokenize.js')).tokenizeCommand,
+  encode: async () => (await import('./commands/encode.js')).encodeCommand,
+  decode: async () => (await import('./commands/decode.js')).decodeCommand,
+  train: async () => (await import('./commands/train.js')).trainCommand,
+  generate: async () => (await import('./commands/generate.js')).generateCommand,
+  eval: async () => (await import('./commands/eval.js')).evalCommand,
+  account: async () => (await import('./commands/account.js')).accountCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+};
+
+/** The overview: every command (or, with `group`, the subcommands of `cs336 <group>`) and its summary. */
+export async function commandHelp(group?: string): Promise<string> {
+  const names = Object.keys(COMMANDS).filter((name) => group === undefined || name.startsWith(`${group} `));
+  const lines = [group === undefined ? 'usage: cs336 <command> [options]' : `usage: cs336 ${group} <subcommand> [options]`, '', group === undefined ? 'commands:' : 'subcommands:'];
+  for (const name of names) lines.push(`  ${name.padEnd(12)} ${(await COMMANDS[name]!()).summary}`);
+  lines.push('', `Run \`cs336 ${group === undefined ? '<command>' : `${group} <subcommand>`} --help\` for its options.`);
+  return lines.join('\n');
+}
+
+/** Groups of two-word commands (`bpe` for `bpe train`). */
+export const COMMAND_GROUPS: ReadonlySet<string> = new Set(Object.keys(COMMANDS).filter((n) => n.includes(' ')).map((n) => n.split(' ')[0]!));
