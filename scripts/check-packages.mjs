@@ -1,12 +1,12 @@
 // Publish hygiene for every package under packages/: publint, @arethetypeswrong/cli, and the
-// `npm pack` file list (only dist/, README.md, LICENSE, package.json may ship).
+// `npm pack` file list (only dist/, README.md, LICENSE, package.json may ship, and a package's JSON data in specs/).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
-const allowed = (file) => file === 'package.json' || file === 'README.md' || file === 'LICENSE' || file.startsWith('dist/');
+const allowed = (file) => file === 'package.json' || file === 'README.md' || file === 'LICENSE' || file.startsWith('dist/') || /^specs\/[a-z0-9-]+\.json$/.test(file);
 const forbidden = (file) => /\.test\.|__fixtures__|\/fixtures\/|\.ts$/.test(file) && !file.endsWith('.d.ts');
 
 let failures = 0;

@@ -13,6 +13,9 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./commands/eval.js')).evalCommand,
   account: async () => (await import('./commands/account.js')).accountCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  'experiment run': async () => (await import('./commands/experiment.js')).experimentRunCommand,
+  'experiment report': async () => (await import('./commands/experiment.js')).experimentReportCommand,
+  'experiment list': async () => (await import('./commands/experiment.js')).experimentListCommand,
 };
 
 /** The overview: every command (or, with `group`, the subcommands of `cs336 <group>`) and its summary. */

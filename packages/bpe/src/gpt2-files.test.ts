@@ -3,16 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
-import {
-  formatGpt2Merges,
-  formatGpt2Vocab,
-  formatTokenizerJson,
-  parseGpt2Merges,
-  parseGpt2Vocab,
-  readGpt2Files,
-  readTokenizerJson,
-  writeGpt2Files,
-} from './gpt2-files.js';
+import { readGpt2Files, readTokenizerJson, writeGpt2Files } from './gpt2-files.js';
+import { formatGpt2Merges, formatGpt2Vocab, formatTokenizerJson, parseGpt2Merges, parseGpt2Vocab } from './gpt2-format.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

@@ -4,18 +4,9 @@ export { compareBytes, comparePairs } from './merge-order.js';
 export { trainBpe, resolveTrainBpeConfig, DEFAULT_TRAIN_BPE_CONFIG } from './train-bpe.js';
 export type { TrainBpeOptions, TrainBpeConfig, TrainBpeResult, BpeProgress, BpeModel } from './train-bpe.js';
 export { trainBpeReference } from './reference-bpe.js';
-export {
-  formatGpt2Merges,
-  formatGpt2Vocab,
-  formatTokenizerJson,
-  parseGpt2Merges,
-  parseGpt2Vocab,
-  readGpt2Files,
-  readTokenizerJson,
-  writeGpt2Files,
-  writeTokenizerFiles,
-  TOKENIZER_FILES,
-} from './gpt2-files.js';
+export { formatGpt2Merges, formatGpt2Vocab, formatTokenizerJson, parseGpt2Merges, parseGpt2Vocab, parseTokenizerJson } from './gpt2-format.js';
+export type { Merge, Vocab } from './gpt2-format.js';
+export { readGpt2Files, readTokenizerJson, writeGpt2Files, writeTokenizerFiles, TOKENIZER_FILES } from './gpt2-files.js';
 export { makeDirectories, writeFileSet } from './file-set.js';
 export type { WriteFileSetOptions } from './file-set.js';
 export { Utf8Check, checkUtf8 } from './utf8-check.js';

@@ -36,7 +36,17 @@ export class MergeError extends Error {
   }
 }
 
-const latin1 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+/** The bytes as a string of U+0000..U+00FF, one character per byte: a cheap Map key (no Buffer, so it runs anywhere). */
+function latin1(bytes: Uint8Array): string {
+  if (bytes.length <= 16) {
+    let key = '';
+    for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!);
+    return key;
+  }
+  let key = '';
+  for (let i = 0; i < bytes.length; i += 4096) key += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
+  return key;
+}
 
 /**
  * Checks a vocab (id → bytes), merges (pairs of bytes, in merge order) and special tokens, and returns
@@ -135,6 +145,47 @@ export class BpeEncoder {
   }
 
   /**
+   * The number of ids `encode(text)` would give, counted without building them; stops as soon as
+   * the count passes `limit` (and then returns some count above it).
+   */
+  count(text: string, limit: number): number {
+    const pattern = this.specialPattern;
+    if (pattern === undefined) return this.countOrdinary(text, 0, text.length, 0, limit);
+    pattern.lastIndex = 0;
+    let last = 0;
+    let count = 0;
+    for (let match = pattern.exec(text); match !== null && count <= limit; match = pattern.exec(text)) {
+      count = this.countOrdinary(text, last, match.index, count, limit) + 1;
+      last = pattern.lastIndex;
+    }
+    return count > limit ? count : this.countOrdinary(text, last, text.length, count, limit);
+  }
+
+  private countOrdinary(text: string, from: number, to: number, count: number, limit: number): number {
+    // Pre-tokens never cross a special token, so scanning text[from, to) equals scanning the slice.
+    const piece = from === 0 && to === text.length ? text : text.slice(from, to);
+    for (let start = 0, end = 0; start < piece.length && count <= limit; start = end) {
+      end = pretokenEnd(piece, start);
+      count += this.pretokenLength(piece, start, end);
+    }
+    return count;
+  }
+
+  /** The number of ids of one pre-token (from the cache, else merged and cached). */
+  private pretokenLength(text: string, start: number, end: number): number {
+    if (end - start === 1 && text.charCodeAt(start) < 0x80) return 1;
+    const cacheable = end - start <= CACHE_MAX_PIECE;
+    const hash = cacheable ? PretokenCache.hash(text, start, end) : 0;
+    if (cacheable) {
+      const entry = this.cache.find(text, start, end, hash);
+      if (entry >= 0) return this.cache.valueLengthOf(entry);
+    }
+    const length = this.mergePretoken(text, start, end);
+    if (cacheable) this.cache.insert(text, start, end, hash, this.scratch.ids, length);
+    return length;
+  }
+
+  /**
    * Text without special-token handling: BPE over GPT-2 pre-tokens. A plain loop rather than
    * forEachPretoken's callback, which would be a new closure per call and cost V8 a re-optimization.
    */
@@ -167,6 +218,14 @@ export class BpeEncoder {
         return;
       }
     }
+    const length = this.mergePretoken(text, start, end);
+    const mergedIds = this.scratch.ids;
+    for (let i = 0; i < length; i++) out.push(mergedIds[i]!);
+    if (cacheable) cache.insert(text, start, end, hash, mergedIds, length);
+  }
+
+  /** UTF-8 bytes of text[start, end) → byte ids → BPE merges; the ids are left in `scratch.ids`. */
+  private mergePretoken(text: string, start: number, end: number): number {
     const scratch = this.scratch;
     scratch.ensure(3 * (end - start)); // a UTF-16 unit is at most 3 UTF-8 bytes (a pair: 4 for 2)
     const ids = scratch.ids;
@@ -192,8 +251,6 @@ export class BpeEncoder {
         ids[n++] = byteToId[0x80 | (unit & 0x3f)]!;
       }
     }
-    const length = bytePairMerge(this.mergeTable, scratch, n);
-    for (let i = 0; i < length; i++) out.push(scratch.ids[i]!);
-    if (cacheable) cache.insert(text, start, end, hash, scratch.ids, length);
+    return bytePairMerge(this.mergeTable, scratch, n);
   }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeWithFixtures, fixturePath, projectFixturePath } from '../../../test-support/fixtures.js';
 import type { EncodeFileProgress } from './encode-file.js';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer } from './node-tokenizer.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'encode-file-'));

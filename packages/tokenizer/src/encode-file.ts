@@ -15,13 +15,14 @@ import { open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/prom
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RangeEncoder, type TokenDtype } from './range-encoder.js';
+import { RangeEncoder } from './range-encoder.js';
 import { lastSafeCutInBytes } from './safe-boundary.js';
 import type { Utf8Report } from '@cs336/bpe';
 import type { CompiledBpe } from './bpe-encoder.js';
+import { tokenDtype, type TokenDtype } from './token-dtype.js';
 import type { Tokenizer } from './tokenizer.js';
 
-export type { TokenDtype } from './range-encoder.js';
+export { tokenDtype, type TokenDtype } from './token-dtype.js';
 
 /** What `<output>.json` holds; the train package reads exactly these fields. */
 export interface TokenFileSidecar {
@@ -89,10 +90,6 @@ interface JobOutput {
 const CUT_WINDOW = 64 << 10;
 /** The smallest job the tail shrinks to (jobBytes); small enough to even out, big enough to keep per-job costs small. */
 const TAIL_JOB_BYTES = 256 << 10;
-
-export function tokenDtype(vocabSize: number): TokenDtype {
-  return vocabSize <= 0x10000 ? 'uint16' : 'uint32';
-}
 
 export async function encodeFile(tokenizer: Tokenizer, input: string, output: string, options: EncodeFileOptions = {}): Promise<EncodeFileResult> {
   const workers = options.workers ?? os.availableParallelism();

@@ -19,8 +19,7 @@ import { checkUtf8, type Utf8Report } from '@cs336/bpe';
 import { BpeEncoder, type CompiledBpe } from './bpe-encoder.js';
 import { IdBuffer } from './id-buffer.js';
 import { lastSafeCutInBytes } from './safe-boundary.js';
-
-export type TokenDtype = 'uint16' | 'uint32';
+import type { TokenDtype } from './token-dtype.js';
 
 /**
  * Bytes of text decoded at once. Kept under V8's large-object threshold (128 KiB) even for

@@ -4,9 +4,9 @@
  * pre-token becomes a list of byte strings, and the adjacent pair with the lowest merge rank
  * (leftmost on ties) is merged until no adjacent pair is a merge.
  */
-import { pretokenize } from '@cs336/bpe';
+import { pretokenize } from '@cs336/bpe/pretokenize';
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 export function referenceEncode(
   text: string,

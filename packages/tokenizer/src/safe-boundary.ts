@@ -38,16 +38,20 @@ function spansText(text: string, token: string, p: number): boolean {
 /** `lastSafeCutInText` for UTF-8 bytes; `specialTokens` are the specials' UTF-8 bytes. */
 export function lastSafeCutInBytes(bytes: Uint8Array, specialTokens: readonly Uint8Array[]): number {
   const longest = specialTokens.reduce((max, token) => Math.max(max, token.length), 1);
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let p = Math.min(bytes.length - 1, bytes.length - longest + 1); p > 0; p--) {
     if (!isCutAt(bytes[p - 1]!, bytes[p]!)) continue;
-    if (!specialTokens.some((token) => spansBytes(buffer, token, p))) return p;
+    if (!specialTokens.some((token) => spansBytes(bytes, token, p))) return p;
   }
   return 0;
 }
 
-function spansBytes(buffer: Buffer, token: Uint8Array, p: number): boolean {
+/** Whether an occurrence of `token` covers bytes p - 1 and p: one starting in [p - length + 1, p). */
+function spansBytes(bytes: Uint8Array, token: Uint8Array, p: number): boolean {
   if (token.length < 2) return false;
-  const start = buffer.indexOf(token, Math.max(0, p - token.length + 1));
-  return start !== -1 && start < p;
+  for (let start = Math.max(0, p - token.length + 1); start < p && start + token.length <= bytes.length; start++) {
+    let k = 0;
+    while (k < token.length && bytes[start + k] === token[k]) k++;
+    if (k === token.length) return true;
+  }
+  return false;
 }

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
 import { referenceEncode } from './reference-encode.js';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer } from './node-tokenizer.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -92,6 +92,97 @@ describe('Tokenizer on a small model', () => {
     expect(tokenizer.hash()).toMatch(/^[0-9a-f]{64}$/);
     expect(new Tokenizer(vocab, merges.slice(0, -1), ['<|eot|>', '<|eot|><|eot|>']).hash()).not.toBe(tokenizer.hash());
     expect(new Tokenizer(vocab, merges, ['<|eot|>']).hash()).not.toBe(tokenizer.hash());
+  });
+});
+
+describe('Tokenizer counting', () => {
+  const { vocab, merges } = smallModel();
+  const specials = ['<|eot|>', '<|eot|><|eot|>'];
+  const tokenizer = new Tokenizer(vocab, merges, specials);
+  const text = fc.string({ unit: fc.constantFrom('t', 'h', 'e', ' ', 'c', 'a', 'é', '🙃', '\n', '<|eot|>', '<|eo'), maxLength: 80 });
+
+  it('countTokens is the length of encode, specials included', () => {
+    fc.assert(fc.property(text, (s) => expect(tokenizer.countTokens(s)).toBe(referenceEncode(s, vocab, merges, specials).length)));
+  });
+
+  it('isWithinLimit(text, n) is countTokens(text) <= n for every n around the count', () => {
+    fc.assert(
+      fc.property(text, fc.integer({ min: -3, max: 3 }), (s, delta) => {
+        const count = referenceEncode(s, vocab, merges, specials).length;
+        const limit = Math.max(0, count + delta);
+        expect(tokenizer.isWithinLimit(s, limit)).toBe(count <= limit);
+      }),
+    );
+    expect(tokenizer.isWithinLimit('the cat', Infinity)).toBe(true);
+  });
+
+  it('stops counting soon after the limit is passed', async () => {
+    const { BpeEncoder } = await import('./bpe-encoder.js');
+    const encoder = new BpeEncoder(tokenizer.compiled());
+    const long = 'the cat<|eot|> aa '.repeat(10_000);
+    const full = tokenizer.encode(long).length;
+    // Past the limit it returns at the end of the pre-token (or special) that crossed it.
+    expect(encoder.count(long, 10)).toBeGreaterThan(10);
+    expect(encoder.count(long, 10)).toBeLessThan(20);
+    expect(encoder.count(long, Infinity)).toBe(full);
+  });
+
+  it('rejects a bad limit and non-string text', () => {
+    expect(() => tokenizer.isWithinLimit('a', -1)).toThrow(/limit is -1; use a non-negative integer/);
+    expect(() => tokenizer.isWithinLimit('a', 1.5)).toThrow(/limit is 1.5/);
+    expect(() => tokenizer.isWithinLimit('a', NaN)).toThrow(/limit is NaN/);
+    expect(() => tokenizer.countTokens(undefined as unknown as string)).toThrow(/expected a string, got undefined/);
+  });
+});
+
+describe('Tokenizer from in-memory text', () => {
+  const { vocab, merges } = smallModel();
+
+  it('fromGpt2Text and fromTokenizerJsonText build the tokenizer the files would', async () => {
+    const { formatGpt2Merges, formatGpt2Vocab, formatTokenizerJson } = await import('@cs336/bpe');
+    const expected = new Tokenizer(vocab, merges, ['<|eot|>']);
+    const fromText = Tokenizer.fromGpt2Text(formatGpt2Vocab(vocab), formatGpt2Merges(merges), ['<|eot|>']);
+    const fromJson = Tokenizer.fromTokenizerJsonText(formatTokenizerJson(vocab, merges, ['<|eot|>']));
+    expect(fromText).toBeInstanceOf(Tokenizer); // the subclass the static was called on
+    expect(fromText.hash()).toBe(expected.hash());
+    expect(fromJson.hash()).toBe(expected.hash());
+    expect(fromJson.encode('the cat<|eot|>')).toEqual(expected.encode('the cat<|eot|>'));
+  });
+
+  it('names the given sources in errors', async () => {
+    const { formatGpt2Vocab } = await import('@cs336/bpe');
+    const sources = { vocab: 'https://x/vocab.json', merges: 'https://x/merges.txt' };
+    expect(() => Tokenizer.fromGpt2Text(formatGpt2Vocab(vocab), 't h\nx yz\n', [], sources)).toThrow(/^https:\/\/x\/merges\.txt:2: .*refers to "yz".*\(vocab: https:\/\/x\/vocab\.json\)/);
+    expect(() => Tokenizer.fromGpt2Text('{"a": 0}', '', [], sources)).toThrow(/^https:\/\/x\/vocab\.json \+ https:\/\/x\/merges\.txt: .*no token for byte 0x00/);
+    expect(() => Tokenizer.fromTokenizerJsonText('{"model": {"type": "WordPiece"}}', 'my.json')).toThrow(/^my\.json: model\.type is "WordPiece"/);
+    expect(() => Tokenizer.fromGpt2Text(undefined as unknown as string, '')).toThrow(/expected the texts of vocab\.json and merges\.txt as strings/);
+  });
+
+  it('hash() is sha256 of the documented layout (checkpoints record it, so it must not change)', async () => {
+    // The layout, written out independently with node:crypto.
+    const { createHash } = await import('node:crypto');
+    const specials = ['<|eot|>'];
+    const tokenizer = new Tokenizer(vocab, merges, specials);
+    const hash = createHash('sha256');
+    const u32 = (value: number) => hash.update(new Uint8Array(new Uint32Array([value]).buffer));
+    hash.update('cs336-tokenizer/v1');
+    const ids = [...vocab.keys(), vocab.size]; // the special token takes the next id
+    const bytesOf = (id: number) => vocab.get(id) ?? utf8(specials[0]!);
+    u32(ids.length);
+    for (const id of ids) {
+      u32(id);
+      u32(bytesOf(id).length);
+      hash.update(bytesOf(id));
+    }
+    u32(merges.length);
+    for (const [left, right] of merges) {
+      u32(left.length);
+      hash.update(left);
+      u32(right.length);
+      hash.update(right);
+    }
+    hash.update(JSON.stringify(specials));
+    expect(tokenizer.hash()).toBe(hash.digest('hex'));
   });
 });
 

@@ -1,23 +1,43 @@
 /**
  * A byte-level BPE tokenizer with GPT-2's exact semantics (tiktoken's `gpt2` ids on GPT-2's files).
- * This class is the policy layer: validation, files, decoding, streaming, hashing, file encoding.
+ * This class is the policy layer: validation, parsing, decoding, streaming, counting, hashing.
  * The hot path is BpeEncoder (bpe-encoder.ts).
+ *
+ * Nothing here touches Node: this class is the whole of the package's main entry in browsers, Deno,
+ * Bun and web workers. The file APIs (fromFiles, encodeFile) are added by node-tokenizer.ts.
  *
  * Lone UTF-16 surrogates (not valid Unicode) are encoded as U+FFFD's bytes EF BF BD, exactly what
  * `TextEncoder` does, so `encode(s)` equals encoding `new TextEncoder().encode(s)`.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parseGpt2Merges, parseGpt2Vocab, readTokenizerJson } from '@cs336/bpe';
+import { parseGpt2Merges, parseGpt2Vocab, parseTokenizerJson } from '@cs336/bpe/gpt2-format';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { BpeEncoder, MergeError, compileBpe, type CompiledBpe } from './bpe-encoder.js';
-import { encodeFile, type EncodeFileOptions, type EncodeFileResult } from './encode-file.js';
 import { lastSafeCutInText } from './safe-boundary.js';
+import { tokenTableOf, type TokenTable } from './token-table.js';
 
 /** The data a tokenizer is built from. */
 export interface TokenizerModel {
   vocab: ReadonlyMap<number, Uint8Array>;
   merges: readonly (readonly [Uint8Array, Uint8Array])[];
   specialTokens: readonly string[];
+}
+
+/** What the static constructors build: Tokenizer itself or a subclass (the Node one). */
+export type TokenizerClass<T extends Tokenizer> = new (
+  vocab: ReadonlyMap<number, Uint8Array>,
+  merges: readonly (readonly [Uint8Array, Uint8Array])[],
+  specialTokens?: readonly string[],
+) => T;
+
+/**
+ * @internal A tokenizer already compiled, for data known to be valid (the bundled GPT-2): the
+ * constructor then skips compileBpe, and the model is built only if `toModel()` asks for it.
+ */
+export interface PrecompiledTokenizer {
+  compiled: CompiledBpe;
+  tokens: TokenTable;
+  model: () => TokenizerModel;
 }
 
 /** encodeIterable encodes at most about this many UTF-16 units per step. */
@@ -28,57 +48,87 @@ export class Tokenizer {
   readonly vocabSize: number;
   /** Special tokens, in the order given. */
   readonly specialTokens: readonly string[];
-  private readonly tokenBytes: (Uint8Array | undefined)[];
+  private readonly tokens: TokenTable;
   private readonly compiledBpe: CompiledBpe;
   private readonly encoder: BpeEncoder;
-  private readonly model: TokenizerModel;
+  private model: TokenizerModel | (() => TokenizerModel);
   private readonly utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private hashHex: string | undefined;
 
   /**
    * `vocab`: id → token bytes; `merges`: pairs of token bytes in merge order (first = applied first);
    * `specialTokens`: strings always encoded as one token. A special token missing from the vocab is
-   * given the next free id.
+   * given the next free id. (`precompiled` is internal: when given, it replaces the other three.)
    */
-  constructor(vocab: ReadonlyMap<number, Uint8Array>, merges: readonly (readonly [Uint8Array, Uint8Array])[], specialTokens: readonly string[] = []) {
-    const { compiled, tokenBytes } = compileBpe(vocab, merges, specialTokens);
+  constructor(
+    vocab: ReadonlyMap<number, Uint8Array>,
+    merges: readonly (readonly [Uint8Array, Uint8Array])[],
+    specialTokens: readonly string[] = [],
+    /** @internal */
+    precompiled?: PrecompiledTokenizer,
+  ) {
+    let compiled: CompiledBpe;
+    if (precompiled) {
+      compiled = precompiled.compiled;
+      this.tokens = precompiled.tokens;
+      this.model = precompiled.model;
+    } else {
+      const result = compileBpe(vocab, merges, specialTokens);
+      compiled = result.compiled;
+      this.tokens = tokenTableOf(result.tokenBytes);
+      this.model = { vocab, merges, specialTokens: compiled.specialTokens };
+    }
     this.compiledBpe = compiled;
     this.encoder = new BpeEncoder(compiled);
     this.specialTokens = compiled.specialTokens;
-    this.tokenBytes = tokenBytes;
-    this.vocabSize = tokenBytes.length;
-    this.model = { vocab, merges, specialTokens: compiled.specialTokens };
+    this.vocabSize = this.tokens.offsets.length - 1;
   }
 
-  /** Reads GPT-2 `vocab.json` + `merges.txt` (or what @cs336/bpe writes). */
-  static async fromFiles(vocabPath: string, mergesPath: string, specialTokens: readonly string[] = []): Promise<Tokenizer> {
-    const [vocabText, mergesText] = await Promise.all([readFile(vocabPath, 'utf8'), readFile(mergesPath, 'utf8')]);
-    const vocab = parseGpt2Vocab(vocabText, vocabPath);
-    const merges = parseGpt2Merges(mergesText, mergesPath);
+  /**
+   * Builds a tokenizer from the contents of GPT-2 `vocab.json` + `merges.txt` (or what @cs336/bpe
+   * writes). `sources` name the two texts in error messages (file paths, URLs).
+   */
+  static fromGpt2Text<T extends Tokenizer>(
+    this: TokenizerClass<T>,
+    vocabJson: string,
+    mergesText: string,
+    specialTokens: readonly string[] = [],
+    sources: { vocab?: string; merges?: string } = {},
+  ): T {
+    const vocabSource = sources.vocab ?? 'vocab.json';
+    const mergesSource = sources.merges ?? 'merges.txt';
+    if (typeof vocabJson !== 'string' || typeof mergesText !== 'string') throw new TypeError(`Tokenizer.fromGpt2Text: expected the texts of ${vocabSource} and ${mergesSource} as strings`);
+    const vocab = parseGpt2Vocab(vocabJson, vocabSource);
+    const merges = parseGpt2Merges(mergesText, mergesSource);
     try {
-      return new Tokenizer(vocab, merges, specialTokens);
+      return new this(vocab, merges, specialTokens);
     } catch (error) {
       if (error instanceof MergeError) {
         // parseGpt2Merges skips a leading #version line; blank lines elsewhere are errors there.
         const line = error.mergeIndex + 1 + (mergesText.startsWith('#version') ? 1 : 0);
-        throw new Error(`${mergesPath}:${line}: ${error.message} (vocab: ${vocabPath})`);
+        throw new Error(`${mergesSource}:${line}: ${error.message} (vocab: ${vocabSource})`);
       }
-      throw new Error(`${vocabPath} + ${mergesPath}: ${(error as Error).message}`);
+      throw new Error(`${vocabSource} + ${mergesSource}: ${(error as Error).message}`);
     }
   }
 
-  /** Reads a Hugging Face ByteLevel BPE `tokenizer.json`; its added tokens become special tokens. */
-  static async fromTokenizerJson(file: string): Promise<Tokenizer> {
-    const { vocab, merges, specialTokens } = await readTokenizerJson(file);
+  /**
+   * Builds a tokenizer from the contents of a Hugging Face ByteLevel BPE `tokenizer.json`; its added
+   * tokens become special tokens. `source` names it in error messages.
+   */
+  static fromTokenizerJsonText<T extends Tokenizer>(this: TokenizerClass<T>, json: string, source = 'tokenizer.json'): T {
+    if (typeof json !== 'string') throw new TypeError(`Tokenizer.fromTokenizerJsonText: expected the text of ${source} as a string, got ${json === null ? 'null' : typeof json}`);
+    const { vocab, merges, specialTokens } = parseTokenizerJson(json, source);
     try {
-      return new Tokenizer(vocab, merges, specialTokens);
+      return new this(vocab, merges, specialTokens);
     } catch (error) {
-      throw new Error(`${file}: ${(error as Error).message}`);
+      throw new Error(`${source}: ${(error as Error).message}`);
     }
   }
 
   /** The vocab, merges and special tokens this tokenizer was built from. */
   toModel(): TokenizerModel {
+    if (typeof this.model === 'function') this.model = this.model();
     return this.model;
   }
 
@@ -94,6 +144,24 @@ export class Tokenizer {
     return this.encoder.encode(text);
   }
 
+  /**
+   * How many ids `encode(text)` gives, without building them (no id array is allocated).
+   */
+  countTokens(text: string): number {
+    if (typeof text !== 'string') throw new TypeError(`Tokenizer.countTokens: expected a string, got ${text === null ? 'null' : typeof text}`);
+    return this.encoder.count(text, Infinity);
+  }
+
+  /**
+   * Whether `text` encodes to at most `limit` ids. Stops as soon as the count passes the limit, so a
+   * long text over a small limit costs only its first few pre-tokens.
+   */
+  isWithinLimit(text: string, limit: number): boolean {
+    if (typeof text !== 'string') throw new TypeError(`Tokenizer.isWithinLimit: expected a string, got ${text === null ? 'null' : typeof text}`);
+    if (!(Number.isInteger(limit) && limit >= 0) && limit !== Infinity) throw new RangeError(`Tokenizer.isWithinLimit: limit is ${limit}; use a non-negative integer (or Infinity)`);
+    return this.encoder.count(text, limit) <= limit;
+  }
+
   /** @internal The flat form worker threads rebuild the encoder from (see encode-file.ts). */
   compiled(): CompiledBpe {
     return this.compiledBpe;
@@ -102,12 +170,12 @@ export class Tokenizer {
   /**
    * Ids of a text arriving in chunks, produced lazily with bounded memory. Chunks are joined and cut
    * only at safe boundaries (safe-boundary.ts), so the ids equal `encode(chunks.join(''))`.
-   * A sync iterable of strings (e.g. lines) gives a sync generator; an async iterable or a Node
-   * `Readable` (strings or UTF-8 bytes) gives an async generator.
+   * A sync iterable of strings (e.g. lines) gives a sync generator; an async iterable of strings or
+   * UTF-8 bytes (a Node `Readable`, a web `ReadableStream`'s reader loop) gives an async generator.
    */
   encodeIterable(source: Iterable<string>): Generator<number, void, undefined>;
-  encodeIterable(source: AsyncIterable<string | Uint8Array> | NodeJS.ReadableStream): AsyncGenerator<number, void, undefined>;
-  encodeIterable(source: Iterable<string> | AsyncIterable<string | Uint8Array> | NodeJS.ReadableStream): Generator<number, void, undefined> | AsyncGenerator<number, void, undefined> {
+  encodeIterable(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<number, void, undefined>;
+  encodeIterable(source: Iterable<string> | AsyncIterable<string | Uint8Array>): Generator<number, void, undefined> | AsyncGenerator<number, void, undefined> {
     if (typeof source === 'object' && source !== null && Symbol.asyncIterator in source) return this.encodeAsyncChunks(source as AsyncIterable<string | Uint8Array>);
     // A string is an iterable of its characters; take it whole instead.
     if (typeof source === 'string') return this.encodeSyncChunks([source]);
@@ -159,14 +227,20 @@ export class Tokenizer {
 
   /** The bytes of `ids` joined. Throws on an id that is not in the vocabulary. */
   decodeBytes(ids: readonly number[] | ArrayLike<number>): Uint8Array {
+    const { bytes, offsets } = this.tokens;
     let total = 0;
-    for (let i = 0; i < ids.length; i++) total += this.bytesOf(ids[i]!, i).length;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const length = Number.isInteger(id) && id >= 0 && id < this.vocabSize ? offsets[id + 1]! - offsets[id]! : 0;
+      if (length === 0) throw new RangeError(`Tokenizer.decode: id ${id} at index ${i} is not in the vocabulary (ids are 0..${this.vocabSize - 1})`);
+      total += length;
+    }
     const out = new Uint8Array(total);
     let offset = 0;
     for (let i = 0; i < ids.length; i++) {
-      const bytes = this.tokenBytes[ids[i]!]!;
-      out.set(bytes, offset);
-      offset += bytes.length;
+      const id = ids[i]!;
+      // Tokens are a few bytes: a plain loop beats making a subarray for each.
+      for (let k = offsets[id]!, end = offsets[id + 1]!; k < end; k++) out[offset++] = bytes[k]!;
     }
     return out;
   }
@@ -176,50 +250,53 @@ export class Tokenizer {
     return this.utf8Decoder.decode(this.decodeBytes(ids));
   }
 
-  private bytesOf(id: number, index: number): Uint8Array {
-    const bytes = Number.isInteger(id) ? this.tokenBytes[id] : undefined;
-    if (bytes === undefined) throw new RangeError(`Tokenizer.decode: id ${id} at index ${index} is not in the vocabulary (ids are 0..${this.vocabSize - 1})`);
-    return bytes;
-  }
-
   /**
    * sha256 (hex) of the vocab, merges and special tokens: two tokenizers with the same hash encode
    * alike. Token files and checkpoints record it to catch a tokenizer mix-up.
    */
   hash(): string {
     if (this.hashHex !== undefined) return this.hashHex;
-    const hash = createHash('sha256');
-    const header = new Uint32Array(1);
+    // One buffer, hashed once. The layout (little-endian u32 lengths; merges as the bytes of their
+    // two sides, which the merge triples name) is what checkpoints recorded when this was many
+    // node:crypto updates over the vocab and merges, so the hex is unchanged.
+    const utf8 = new TextEncoder();
+    const tag = utf8.encode('cs336-tokenizer/v1');
+    const specials = utf8.encode(JSON.stringify(this.specialTokens));
+    const { offsets } = this.tokens;
+    const triples = this.compiledBpe.mergeTriples;
+    const lengthOf = (id: number) => offsets[id + 1]! - offsets[id]!;
+    let size = tag.length + 4 + 4 + specials.length;
+    for (let id = 0; id < this.vocabSize; id++) if (lengthOf(id) > 0) size += 8 + lengthOf(id);
+    for (let i = 0; i < triples.length; i += 3) size += 8 + lengthOf(triples[i]!) + lengthOf(triples[i + 1]!);
+    const buffer = new Uint8Array(size);
+    const view = new DataView(buffer.buffer);
+    let offset = 0;
     const u32 = (value: number) => {
-      header[0] = value;
-      hash.update(new Uint8Array(header.buffer));
+      view.setUint32(offset, value, true);
+      offset += 4;
     };
-    hash.update('cs336-tokenizer/v1');
-    u32(this.tokenBytes.length);
-    this.tokenBytes.forEach((bytes, id) => {
-      if (!bytes) return;
+    const put = (bytes: Uint8Array) => {
+      buffer.set(bytes, offset);
+      offset += bytes.length;
+    };
+    const putToken = (id: number) => {
+      u32(lengthOf(id));
+      put(this.tokens.bytes.subarray(offsets[id]!, offsets[id + 1]!));
+    };
+    put(tag);
+    u32(this.vocabSize);
+    for (let id = 0; id < this.vocabSize; id++) {
+      if (lengthOf(id) === 0) continue;
       u32(id);
-      u32(bytes.length);
-      hash.update(bytes);
-    });
-    u32(this.model.merges.length);
-    for (const [left, right] of this.model.merges) {
-      u32(left.length);
-      hash.update(left);
-      u32(right.length);
-      hash.update(right);
+      putToken(id);
     }
-    hash.update(JSON.stringify(this.specialTokens));
-    this.hashHex = hash.digest('hex');
+    u32(triples.length / 3);
+    for (let i = 0; i < triples.length; i += 3) {
+      putToken(triples[i]!);
+      putToken(triples[i + 1]!);
+    }
+    put(specials);
+    this.hashHex = bytesToHex(sha256(buffer));
     return this.hashHex;
-  }
-
-  /**
-   * Encodes the text file `input` into `output`: raw little-endian uint16 ids (uint32 when the vocab
-   * exceeds 65,536 ids) plus the sidecar `<output>.json`, both written atomically. With `workers` > 0
-   * the file is split at safe boundaries and encoded on worker threads; the ids equal one `encode`.
-   */
-  encodeFile(input: string, output: string, options: EncodeFileOptions = {}): Promise<EncodeFileResult> {
-    return encodeFile(this, input, output, options);
   }
 }

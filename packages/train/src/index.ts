@@ -11,7 +11,8 @@ export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, TRAIN_OVERRIDE_ALIASES, appl
 export type { ConfigOverride, RunConfigFile, TrainConfig } from './train-config.js';
 export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
-export { renderLossCurveSvg, renderPng, writeLossCurve } from './loss-curve.js';
+export { escapeXml, logTicks, niceTicks, renderLossCurveSvg, renderPanelsSvg, renderPng, writeLossCurve } from './loss-curve.js';
+export type { PlotPanel, PlotSeries } from './loss-curve.js';
 export { DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, resolveGenerateOptions } from './generate.js';
 export type { GenerateOptions, NextTokenModel } from './generate.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';

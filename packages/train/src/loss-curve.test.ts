@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import { TRAIN_COLOR, VALIDATION_COLOR, niceTicks, renderLossCurveSvg, writeLossCurve } from './loss-curve.js';
+import { TRAIN_COLOR, VALIDATION_COLOR, logTicks, niceTicks, renderLossCurveSvg, renderPanelsSvg, writeLossCurve } from './loss-curve.js';
 import type { MetricsRecord } from './metrics.js';
 
 const records: MetricsRecord[] = Array.from({ length: 20 }, (_, i) => ({
@@ -62,5 +62,24 @@ describe('loss curve', () => {
     expect(fs.readFileSync(files.svg, 'utf8')).toMatch(/^<svg/);
     expect([...fs.readFileSync(files.png).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it('logTicks gives powers of ten, thinned to about `count` when the range spans many decades', () => {
+    expect(logTicks(3e-4, 2)).toEqual([1e-4, 1e-3, 1e-2, 1e-1, 1, 10]);
+    // 48 decades / 8 → every 6th power, on multiples of 6.
+    expect(logTicks(1e-40, 1e8, 8)).toEqual([1e-36, 1e-30, 1e-24, 1e-18, 1e-12, 1e-6, 1, 1e6]);
+  });
+
+  it('renderPanelsSvg: equal ratios are equal distances on a log axis; a diverged series is dashed and ends in an ✕', () => {
+    const svg = renderPanelsSvg([{ title: 't', xLabel: 'lr', logX: true, series: [
+      { label: 'ok', color: '#000000', points: [[1e-3, 5], [1e-2, 4], [1e-1, 3]] },
+      { label: 'bad', color: '#ff0000', points: [[1, 9]], diverged: true },
+    ] }]);
+    const ok = /<polyline class="ok" data-series="ok" [^>]*points="([^"]+)"/.exec(svg)![1]!.split(' ').map((p) => Number(p.split(',')[0]));
+    expect(ok[1]! - ok[0]!).toBeCloseTo(ok[2]! - ok[1]!, 1);
+    expect(svg).toMatch(/<polyline class="bad" data-series="bad" data-diverged="true" [^>]*stroke-dasharray/);
+    expect(svg).toContain('<path class="diverged-marker" data-series="bad"');
+    expect(svg).not.toMatch(/data-series="ok"[^>]*stroke-dasharray/);
+    expect(svg).toContain('bad ✕ diverged');
   });
 });
