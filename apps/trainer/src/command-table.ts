@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./commands/eval.js')).evalCommand,
   account: async () => (await import('./commands/account.js')).accountCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  'export web': async () => (await import('./commands/export-web.js')).exportWebCommand,
   'experiment run': async () => (await import('./commands/experiment.js')).experimentRunCommand,
   'experiment report': async () => (await import('./commands/experiment.js')).experimentReportCommand,
   'experiment list': async () => (await import('./commands/experiment.js')).experimentListCommand,
