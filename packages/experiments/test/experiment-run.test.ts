@@ -110,7 +110,7 @@ describe('cs336 experiment on a tiny spec', () => {
     expect([...rows.keys()]).toEqual(['lr-3e-3', 'lr-3e-2', 'lr-30']);
     for (const [name, cells] of rows) {
       const records: MetricsRecord[] = fs.readFileSync(path.join(variantDir(name), 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const val = records.filter((r) => r.valLoss !== undefined).map((r) => r.valLoss!);
+      const val = records.filter((r) => r.valLoss !== undefined && r.step > 0).map((r) => r.valLoss!); // step 0 is the untrained model, not a result
       const speeds = records.flatMap((r) => (r.tokensPerSecond !== undefined ? [r.tokensPerSecond] : [])).sort((a, b) => a - b);
       const [, differs, state, steps, finalVal, bestVal, speed, wall, divergedAt] = cells;
       const status = readStatus(variantDir(name))!;
