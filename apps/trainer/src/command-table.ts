@@ -24,7 +24,8 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
 export async function commandHelp(group?: string): Promise<string> {
   const names = Object.keys(COMMANDS).filter((name) => group === undefined || name.startsWith(`${group} `));
   const lines = [group === undefined ? 'usage: cs336 <command> [options]' : `usage: cs336 ${group} <subcommand> [options]`, '', group === undefined ? 'commands:' : 'subcommands:'];
-  for (const name of names) lines.push(`  ${name.padEnd(12)} ${(await COMMANDS[name]!()).summary}`);
+  const width = Math.max(...names.map((name) => name.length)) + 2; // the longest name sets the summary column
+  for (const name of names) lines.push(`  ${name.padEnd(width)}${(await COMMANDS[name]!()).summary}`);
   lines.push('', `Run \`cs336 ${group === undefined ? '<command>' : `${group} <subcommand>`} --help\` for its options.`);
   return lines.join('\n');
 }

@@ -81,8 +81,9 @@ function lowerMedian(values: readonly number[]): number | undefined {
 export function summarizeVariant(variantDir: string, name: string): VariantSummary {
   const config = readJson<VariantConfig>(path.join(variantDir, VARIANT_CONFIG_FILE));
   const records = readMetrics(path.join(variantDir, METRICS_FILE));
-  const validation = records.flatMap((r) => (r.valLoss !== undefined ? [r.valLoss] : []));
-  const speeds = records.flatMap((r) => (r.tokensPerSecond !== undefined && r.tokensPerSecond > 0 ? [r.tokensPerSecond] : [])); // none on the step-0 record
+  // Step 0 is the untrained model: a variant that diverged before its first evaluation has no final loss, not that one.
+  const validation = records.flatMap((r) => (r.valLoss !== undefined && r.step > 0 ? [r.valLoss] : []));
+  const speeds = records.flatMap((r) => (r.tokensPerSecond !== undefined && r.tokensPerSecond > 0 ? [r.tokensPerSecond] : []));
   return {
     name,
     differs: config?.differs ?? {},

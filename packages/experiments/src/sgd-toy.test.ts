@@ -14,7 +14,7 @@ describe('the SGD toy', () => {
       for (const [t, r] of records.entries()) {
         const factor = 1 - (2 * lr) / (100 * Math.sqrt(t + 1));
         expect(r.valLoss! / r.trainLoss!).toBeCloseTo(factor * factor, 10);
-        if (t > 0) expect(r.trainLoss).toBe(records[t - 1]!.valLoss);
+        if (t > 0) expect(r.trainLoss!).toBe(records[t - 1]!.valLoss);
         expect(r.lr).toBeCloseTo(lr / Math.sqrt(t + 1), 12);
       }
       expect(readMetrics(path.join(dir, 'metrics.jsonl'))).toEqual(records);

@@ -18,6 +18,8 @@ export interface EvaluateOptions extends SessionOptions {
   contextLength?: number;
   /** How many batches from the start of the file; 'all' (default) = every full batch. */
   batches?: number | 'all';
+  /** Id width of a token file without a sidecar (one from cs336 tokenize has it in its sidecar). */
+  dtype?: 'uint16' | 'uint32';
   /** After each batch (for progress bars). */
   onBatch?: (done: number, total: number) => void;
 }
@@ -56,7 +58,7 @@ export async function evaluateLoss(modelInput: Partial<TransformerConfig>, param
     if (values.length !== size) throw new Error(`evaluate: parameter "${spec.name}" has ${values.length} values, the model needs [${spec.shape.join(', ')}] = ${size}`);
     feeds[spec.name] = { dtype: 'float32', dims: spec.shape, data: values };
   }
-  const tokens = typeof data === 'string' ? TokenFile.open(data, { vocabSize: model.vocabSize }) : data;
+  const tokens = typeof data === 'string' ? TokenFile.open(data, { vocabSize: model.vocabSize, ...(options.dtype ? { dtype: options.dtype } : {}) }) : data;
   let session: Session | undefined;
   try {
     const total = batchCount(tokens, B, T, batches);
@@ -81,8 +83,9 @@ export async function evaluateLoss(modelInput: Partial<TransformerConfig>, param
 }
 
 /**
- * A checkpoint's loss on a token file. Batch size and context default to the run's; a token file
- * whose sidecar names another tokenizer than the run's training data is refused.
+ * A checkpoint's loss on a token file. Batch size, context and (for a file without a sidecar) the id
+ * width default to the run's; a token file whose sidecar names another tokenizer than the run's
+ * training data is refused.
  */
 export async function evaluateCheckpoint(checkpoint: string, data: string, options: Partial<EvaluateOptions> = {}): Promise<EvaluationResult & { step: number; metadata: CheckpointMetadata }> {
   const state = loadCheckpoint(checkpoint);
@@ -90,7 +93,8 @@ export async function evaluateCheckpoint(checkpoint: string, data: string, optio
   const model = resolveTransformerConfig(metadata.modelConfig as Partial<TransformerConfig>);
   const parameters = new Map<string, Float32Array>();
   for (const [name, t] of state.parameters) parameters.set(name, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>));
-  const tokens = TokenFile.open(data, { vocabSize: model.vocabSize });
+  const dtype = options.dtype ?? (metadata.trainConfig.dataDtype as EvaluateOptions['dtype'] | '' | undefined);
+  const tokens = TokenFile.open(data, { vocabSize: model.vocabSize, ...(dtype ? { dtype } : {}) });
   try {
     const fileHash = tokens.sidecar?.tokenizerHash;
     if (fileHash && metadata.tokenizerHash && fileHash !== metadata.tokenizerHash) {

@@ -100,7 +100,7 @@ describeWithFixtures('initFrom with the course state dict', () => {
 
     const runDir = path.join(dir, 'course');
     // One window of T + 1 = 64 tokens = row 0: positions 0..62 predict tokens 1..63.
-    await train({ model: COURSE_LM, train: { runDir, trainData: allFile, validationData: rowFile, initFrom: stateDict, dataDtype: 'uint16', contextLength: 63, batchSize: 1, evalBatches: 1, steps: 1, stepsPerRun: 1, warmupSteps: 0, threads: 1 } });
+    await train({ model: COURSE_LM, train: { runDir, trainData: allFile, validationData: rowFile, initFrom: stateDict, contextLength: 63, batchSize: 1, evalBatches: 1, steps: 1, stepsPerRun: 1, warmupSteps: 0, threads: 1, dataDtype: 'uint16' } });
     const stepZero = readMetrics(path.join(runDir, 'metrics.jsonl'))[0]!;
 
     const logits = readNpy(npyDir('transformer_lm_expected_output.npy')); // [8, 64, 100] float32 from PyTorch

@@ -21,7 +21,7 @@ const USAGE = `cs336 account [--preset ${PRESETS.join('|')} | --config FILE] [--
   --config FILE     a train config JSON (its "model" section), as for cs336 train
   --context N       override the context length (the handout's T)
   --batch N         batch for the step FLOPs, a memory row and the training-time estimate (default 1024)
-  --run DIR         a finished run: achieved FLOP/s and MFU from its metrics.jsonl and checkpoint
+  --run DIR         instead: a finished run's achieved FLOP/s and MFU, from its metrics.jsonl and checkpoint
   --peak-tflops X   the peak to compare against (default: measured now with a MatMul probe on the CPU)
   --json            print the numbers as JSON instead of tables`;
 
@@ -154,7 +154,7 @@ export const accountCommand: Command = {
   name: 'account',
   summary: "the handout's resource accounting (parameters, FLOPs, AdamW memory, training time); --run: a run's MFU",
   usage: USAGE,
-  flags: ['preset', 'config', 'context', 'batch', 'json', 'run', 'peak-tflops'],
+  flags: ['preset', 'config', 'context', 'batch', 'run', 'peak-tflops', 'json'],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {
@@ -165,21 +165,21 @@ export const accountCommand: Command = {
         allowPositionals: false,
       }).values;
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+      throw new UsageError(`${(error as Error).message}`);
     }
     const json = values.json === true;
     const peakTflops = numberFlag('peak-tflops', values['peak-tflops'] as string | undefined);
     if (peakTflops !== undefined && !(peakTflops > 0)) throw new UsageError(`--peak-tflops must be positive; got ${peakTflops}`);
     if (typeof values.run === 'string') {
       for (const flag of ['preset', 'config', 'context', 'batch'] as const) {
-        if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --run (the run's checkpoint holds its config)\nusage: ${USAGE}`);
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --run (the run's checkpoint holds its config)`);
       }
       const result = await runMfu(values.run, peakTflops);
       console.log(json ? JSON.stringify(result, null, 2) : formatRunMfu(result));
       return 0;
     }
-    if (peakTflops !== undefined) throw new UsageError(`--peak-tflops goes with --run DIR\nusage: ${USAGE}`);
-    if (values.preset !== undefined && values.config !== undefined) throw new UsageError(`pass --preset or --config, not both\nusage: ${USAGE}`);
+    if (peakTflops !== undefined) throw new UsageError(`--peak-tflops goes with --run DIR`);
+    if (values.preset !== undefined && values.config !== undefined) throw new UsageError(`pass --preset or --config, not both`);
     let model: Partial<TransformerConfig>;
     let name: string;
     if (typeof values.config === 'string') {

@@ -130,7 +130,7 @@ export const doctorCommand: Command = {
     try {
       values = parseArgs({ args: argv, options: { device: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+      throw new UsageError(`${(error as Error).message}`);
     }
     const device = values.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got "${device}"`);

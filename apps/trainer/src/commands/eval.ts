@@ -6,15 +6,16 @@ import { UsageError } from '../command.js';
 import { integerFlag } from '../flags.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 
-const USAGE = `cs336 eval --checkpoint DIR --data FILE.bin [--batch-size N] [--batches N|all] [--context N] [--device cpu|cuda] [--threads N] [--json]
+const USAGE = `cs336 eval --checkpoint DIR --data FILE.bin [--batch-size N] [--batches N|all] [--context N] [--data-dtype uint16|uint32] [--device cpu|cuda] [--threads N] [--json]
 
   --checkpoint DIR  a run directory (or its checkpoint.safetensors)
   --data FILE.bin   a token file from cs336 tokenize (with the run's tokenizer)
   --batch-size N    sequences per batch (default: the run's batch size)
   --batches N|all   batches from the start of the file (default all; the run's evalBatches gives its logged valLoss)
   --context N       tokens per sequence (default: the run's context length)
+  --data-dtype T    uint16 or uint32 ids, for a token file without a sidecar (default: the run's dataDtype)
   --device D        cpu (default) or cuda
-  --threads N       intra-op threads (default: all cores)
+  --threads N       ONNX Runtime intra-op threads (default: the runtime's choice)
   --json            print the result as JSON
   Windows are non-overlapping, from the start of the file, as in training's evaluation.`;
 
@@ -22,24 +23,26 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'validation loss and perplexity of a checkpoint on a token file',
   usage: USAGE,
-  flags: ['checkpoint', 'data', 'batch-size', 'batches', 'context', 'device', 'threads', 'json'],
+  flags: ['checkpoint', 'data', 'batch-size', 'batches', 'context', 'data-dtype', 'device', 'threads', 'json'],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {
       values = parseArgs({
         args: argv,
-        options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, batches: { type: 'string' }, context: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' } },
+        options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, batches: { type: 'string' }, context: { type: 'string' }, 'data-dtype': { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' } },
         strict: true,
         allowPositionals: false,
       }).values;
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+      throw new UsageError(`${(error as Error).message}`);
     }
     const checkpoint = values.checkpoint as string | undefined;
     const data = values.data as string | undefined;
-    if (!checkpoint || !data) throw new UsageError(`--checkpoint and --data are required\nusage: ${USAGE}`);
+    if (!checkpoint || !data) throw new UsageError(`--checkpoint and --data are required`);
     const device = (values.device as string | undefined) ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got "${device}"`);
+    const dataDtype = values['data-dtype'] as string | undefined;
+    if (dataDtype !== undefined && dataDtype !== 'uint16' && dataDtype !== 'uint32') throw new UsageError(`--data-dtype must be uint16 or uint32, got "${dataDtype}"`);
     const batchSize = integerFlag('batch-size', values['batch-size'] as string | undefined, 1);
     const contextLength = integerFlag('context', values.context as string | undefined, 1);
     const threads = integerFlag('threads', values.threads as string | undefined, 1);
@@ -52,6 +55,7 @@ export const evalCommand: Command = {
       ...(batchSize !== undefined ? { batchSize } : {}),
       ...(contextLength !== undefined ? { contextLength } : {}),
       ...(threads !== undefined ? { threads } : {}),
+      ...(dataDtype !== undefined ? { dtype: dataDtype } : {}),
       onBatch: (done, total) => {
         bar ??= createProgressBar({ label: 'eval', total, unit: 'batches' });
         bar.update(done);
