@@ -5,7 +5,7 @@
 #
 #   bash scripts/gpu-bundle.sh [OUT_DIR]          (default /tmp/gpu-deploy; run `pnpm build` first)
 #   bash ../shared/gpu/stage.sh /tmp/gpu-deploy   then the device calls it prints; the last one e.g.
-#   source /tmp/gpu/assemble.sh && cd /tmp/gpu/rt && BENCH_DEVICE=cuda node train-bench.mjs > $OUT/train-bench.json
+#   source /tmp/gpu/assemble.sh && bash /tmp/gpu/rt/gpu-device-run.sh $OUT      (issue 15's one device run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/gpu-deploy}
@@ -17,6 +17,10 @@ rm -rf "$OUT" && mkdir -p "$OUT/node_modules"
 "$ESBUILD" packages/train/bench/train-bench.ts --bundle --platform=node --format=esm --target=node20 \
   --external:onnxruntime-node --external:@resvg/resvg-js --outfile="$OUT/train-bench.mjs" --log-level=warning \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+"$ESBUILD" packages/train/bench/cuda-check.ts --bundle --platform=node --format=esm --target=node20 \
+  --external:onnxruntime-node --outfile="$OUT/cuda-check.mjs" --log-level=warning \
+  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+cp scripts/gpu-device-run.sh "$OUT/"
 cp -rL "$ORT" "$OUT/node_modules/onnxruntime-node"
 rm -rf "$OUT/node_modules/onnxruntime-node/bin/napi-v6/"{darwin,win32,linux/arm64}
 cp -rL "$COMMON" "$OUT/node_modules/onnxruntime-common"

@@ -11,7 +11,7 @@ import { COMMANDS } from './command-table.js';
 import { cs336 } from '../test/cli-run.js';
 
 /** Flags each command needs; every other flag must show as optional ([...] or (...|...)) in its synopsis. */
-const REQUIRED: Record<string, string[]> = { 'bpe train': ['input', 'vocab-size', 'out'], tokenize: ['input', 'out'], generate: ['checkpoint', 'prompt'] };
+const REQUIRED: Record<string, string[]> = { 'bpe train': ['input', 'vocab-size', 'out'], tokenize: ['input', 'out'], generate: ['checkpoint', 'prompt'], 'export web': ['checkpoint', 'out'], eval: ['checkpoint', 'data'] };
 
 let root: string;
 let corpus: string;

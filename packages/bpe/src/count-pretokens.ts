@@ -61,33 +61,3 @@ export function findChunkCut(text: string, specialPattern: RegExp | null, maxSpe
   }
   return lastSpecialEnd;
 }
-
-/** Counts packed for a cheap hand-off between threads: keys joined, with their lengths. */
-export interface PackedCounts {
-  keys: string;
-  lengths: Uint32Array;
-  counts: Float64Array;
-}
-
-export function packCounts(counts: PretokenTable): PackedCounts {
-  const keys: string[] = [];
-  const lengths = new Uint32Array(counts.size);
-  const values = new Float64Array(counts.size);
-  let i = 0;
-  counts.forEach((key, count) => {
-    keys.push(key);
-    lengths[i] = key.length;
-    values[i++] = count;
-  });
-  return { keys: keys.join(''), lengths, counts: values };
-}
-
-/** Adds packed counts into `into`. */
-export function addPackedCounts(into: PretokenTable, packed: PackedCounts): void {
-  let offset = 0;
-  for (let i = 0; i < packed.lengths.length; i++) {
-    const end = offset + packed.lengths[i]!;
-    into.add(packed.keys, offset, end, packed.counts[i]!);
-    offset = end;
-  }
-}

@@ -1,10 +1,11 @@
 /**
  * Worker-thread entry for parallel pre-token counting (started by parallel-count.ts).
  * Messages in: { chunk: string } to count, { finish: true } to reply with the packed totals and exit.
- * Messages out: { counted: number } after each chunk (its id), then { packed: PackedCounts }.
+ * Messages out: { counted: number } after each chunk (its id), then { packed: PackedPretokenTable },
+ * whose arrays are transferred, not copied.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { countChunk, packCounts, PretokenTable } from './count-pretokens.js';
+import { countChunk, PretokenTable } from './count-pretokens.js';
 
 interface WorkerSetup {
   specialSource: string | null;
@@ -18,8 +19,9 @@ const counts = new PretokenTable();
 
 port.on('message', (message: { id: number; chunk: string } | { finish: true }) => {
   if ('finish' in message) {
-    const packed = packCounts(counts);
-    port.postMessage({ packed }, [packed.lengths.buffer as ArrayBuffer, packed.counts.buffer as ArrayBuffer]);
+    const packed = counts.pack();
+    const arrays = [packed.slots, packed.hashes, packed.starts, packed.counts, packed.bytes];
+    port.postMessage({ packed }, arrays.map((a) => a.buffer as ArrayBuffer));
     port.close();
     return;
   }

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { addPackedCounts, countChunk, findChunkCut, PretokenTable, type PackedCounts } from './count-pretokens.js';
+import { countChunk, findChunkCut, PretokenTable } from './count-pretokens.js';
+import type { PackedPretokenTable } from './pretoken-table.js';
 import { specialTokenPattern } from './pretokenize.js';
 import { Utf8Check, type Utf8Report } from './utf8-check.js';
 
@@ -208,19 +209,23 @@ class CountPool {
     }
   }
 
-  /** Waits for every chunk, collects each worker's counts and sums them. */
+  /**
+   * Waits for every chunk, collects each worker's table (moved, not copied) and sums them into
+   * the largest, so that the peak is the union plus the smaller tables, not a copy of every table.
+   */
   async finish(): Promise<PretokenTable> {
     if (this.failure) throw this.failure;
-    const results = this.states.map((state) => new Promise<PackedCounts>((resolve, reject) => {
-      state.worker.on('message', (message: { packed?: PackedCounts }) => { if (message.packed) resolve(message.packed); });
+    const results = this.states.map((state) => new Promise<PackedPretokenTable>((resolve, reject) => {
+      state.worker.on('message', (message: { packed?: PackedPretokenTable }) => { if (message.packed) resolve(message.packed); });
       state.worker.once('error', reject);
       state.worker.once('exit', () => reject(this.failure ?? new Error('pre-token counting worker exited before sending its counts')));
       state.worker.postMessage({ finish: true });
     }));
     const packed = await Promise.all(results);
     if (this.failure) throw this.failure;
-    const counts = new PretokenTable();
-    for (const p of packed) addPackedCounts(counts, p);
+    packed.sort((x, y) => x.size - y.size);
+    const counts = PretokenTable.fromPacked(packed.pop()!);
+    for (let next = packed.pop(); next !== undefined; next = packed.pop()) counts.addAll(PretokenTable.fromPacked(next));
     return counts;
   }
 

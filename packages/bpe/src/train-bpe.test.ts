@@ -4,6 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describeWithFixtures, fixturePath } from '../../../test-support/fixtures.js';
 import { unicodeToBytes } from './bytes-to-unicode.js';
+import { GPT2_PATTERN } from './pretokenize.js';
 import { trainBpeReference, type BpeModel } from './reference-bpe.js';
 import { resolveTrainBpeConfig, trainBpe, type BpeProgress } from './train-bpe.js';
 
@@ -142,7 +143,9 @@ describe('trainBpe inputs and progress', () => {
     expect(pre.length).toBeGreaterThan(1);
     // This text runs out of pairs before 44 merges: the last event says how many were done.
     expect(model.merges.length).toBeLessThan(44);
-    expect(merge.at(-1)).toEqual({ phase: 'merge', mergesDone: model.merges.length, mergesTotal: 44 });
+    // Distinct pre-tokens, as the GPT-2 RegExp splits the text.
+    const distinctPretokens = new Set(text.match(new RegExp(GPT2_PATTERN.source, GPT2_PATTERN.flags))).size;
+    expect(merge.at(-1)).toEqual({ phase: 'merge', mergesDone: model.merges.length, mergesTotal: 44, distinctPretokens });
     const done = merge.map((e) => e.mergesDone);
     expect(done).toEqual([...done].sort((x, y) => x - y));
   });

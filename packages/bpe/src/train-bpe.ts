@@ -14,13 +14,15 @@ import { countInput } from './parallel-count.js';
 import type { PretokenTable } from './pretoken-table.js';
 import { compareMergeCandidates } from './merge-order.js';
 import { PairHeap } from './pair-heap.js';
+import { PairTable } from './pair-table.js';
+import { PairWordLists } from './pair-word-lists.js';
 import type { BpeModel } from './reference-bpe.js';
 
 export type { BpeModel } from './reference-bpe.js';
 
 export type BpeProgress =
   | { phase: 'pretokenize'; bytesDone: number; bytesTotal: number | undefined }
-  | { phase: 'merge'; mergesDone: number; mergesTotal: number };
+  | { phase: 'merge'; mergesDone: number; mergesTotal: number; distinctPretokens: number };
 
 export interface TrainBpeConfig {
   /** Final vocabulary size, counting the 256 bytes and the special tokens. */
@@ -100,7 +102,33 @@ export async function trainBpe(options: TrainBpeOptions): Promise<TrainBpeResult
     throw new Error('trainBpe: input must be a file path or an AsyncIterable<string>');
   }
 
-  // 2. Pre-token counts.
+  // 2–3. Pre-token counts, then words (the count table is gone once the words are built).
+  const mergeTotal = config.vocabSize - 256 - config.specialTokens.length;
+  const { words, distinctPretokens, invalidUtf8 } = await countWords(input, config, 256 + mergeTotal, onProgress);
+
+  // 4–5. Merges over byte symbols 0..255; merge i creates symbol 256 + i.
+  const learned = learnMerges(words, mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal, distinctPretokens }));
+
+  // 6. Vocab and merges in order.
+  const vocab = new Map<number, Uint8Array>();
+  const encoder = new TextEncoder();
+  for (const token of config.specialTokens) vocab.set(vocab.size, encoder.encode(token));
+  for (const token of learned.symbols) vocab.set(vocab.size, token);
+  return { vocab, merges: learned.merges, invalidUtf8Bytes: invalidUtf8.invalidBytes };
+}
+
+/**
+ * Distinct pre-tokens as words of symbols, stored back to back. Symbols are 16-bit while every
+ * symbol id fits (vocabularies up to 65,536), which halves the largest array at OWT scale.
+ */
+interface Words {
+  symbols: Uint16Array | Int32Array;
+  start: Int32Array;
+  length: Int32Array;
+  count: Float64Array;
+}
+
+async function countWords(input: string | AsyncIterable<string>, config: Readonly<TrainBpeConfig>, symbolLimit: number, onProgress: TrainBpeOptions['onProgress']) {
   const { counts, bytes, invalidUtf8 } = await countInput(input, {
     specialTokens: config.specialTokens,
     workers: config.workers,
@@ -111,51 +139,32 @@ export async function trainBpe(options: TrainBpeOptions): Promise<TrainBpeResult
   if (bytes === 0) {
     throw new Error(`trainBpe: the input ${typeof input === 'string' ? JSON.stringify(input) + ' ' : ''}is empty; BPE needs some text to learn merges from`);
   }
-
-  // 3–5. Merges over byte symbols 0..255; merge i creates symbol 256 + i.
-  const mergeTotal = config.vocabSize - 256 - config.specialTokens.length;
-  const learned = learnMerges(buildWords(counts), mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal }));
-
-  // 6. Vocab and merges in order.
-  const vocab = new Map<number, Uint8Array>();
-  const encoder = new TextEncoder();
-  for (const token of config.specialTokens) vocab.set(vocab.size, encoder.encode(token));
-  for (const token of learned.symbols) vocab.set(vocab.size, token);
-  return { vocab, merges: learned.merges, invalidUtf8Bytes: invalidUtf8.invalidBytes };
-}
-
-/** Distinct pre-tokens as words of byte symbols, stored back to back. */
-interface Words {
-  symbols: Int32Array;
-  start: Int32Array;
-  length: Int32Array;
-  count: Float64Array;
+  return { words: buildWords(counts, symbolLimit), distinctPretokens: counts.size, invalidUtf8 };
 }
 
 // 3. One word per distinct pre-token of two bytes or more (a single byte has no pair to merge).
-function buildWords(counts: PretokenTable): Words {
-  const keys: string[] = [];
-  const keyCounts: number[] = [];
+function buildWords(counts: PretokenTable, symbolLimit: number): Words {
+  let words = 0;
   let total = 0;
-  counts.forEach((key, n) => {
-    const bytes = Buffer.byteLength(key, 'utf8');
-    if (bytes < 2) return;
-    keys.push(key);
-    keyCounts.push(n);
-    total += bytes;
+  counts.forEachBytes((_, start, end) => {
+    if (end - start < 2) return;
+    words++;
+    total += end - start;
   });
-  const symbols = new Int32Array(total);
-  const start = new Int32Array(keys.length);
-  const length = new Int32Array(keys.length);
-  const count = new Float64Array(keys.length);
-  const scratch = Buffer.alloc(1 << 16);
+  if (total > 2 ** 31 - 1) throw new Error(`trainBpe: the distinct pre-tokens hold ${total} bytes, more than the 2^31 - 1 this trainer indexes`);
+  const symbols = symbolLimit <= 1 << 16 ? new Uint16Array(total) : new Int32Array(total);
+  const start = new Int32Array(words);
+  const length = new Int32Array(words);
+  const count = new Float64Array(words);
+  let w = 0;
   let offset = 0;
-  keys.forEach((key, w) => {
-    const encoded = key.length * 3 <= scratch.length ? scratch.subarray(0, scratch.write(key, 'utf8')) : Buffer.from(key, 'utf8');
+  counts.forEachBytes((bytes, from, to, n) => {
+    if (to - from < 2) return;
     start[w] = offset;
-    length[w] = encoded.length;
-    count[w] = keyCounts[w]!;
-    for (let i = 0; i < encoded.length; i++) symbols[offset++] = encoded[i]!;
+    length[w] = to - from;
+    count[w++] = n;
+    symbols.set(bytes.subarray(from, to), offset);
+    offset += to - from;
   });
   return { symbols, start, length, count };
 }
@@ -166,41 +175,63 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   const merges: [Uint8Array, Uint8Array][] = [];
   // A pair (a, b) of symbols is the number a * base + b: cheap to hash, exact below 2^53.
   const base = 256 + mergeTotal;
-  const pairCount = new Map<number, number>();
-  const pairWords = new Map<number, number[]>();
+  const pairs = new PairTable(); // pair → live count (and word list, for pairs with a merged symbol)
 
-  // 4. Initial pair counts and the pair → words index (each word listed once per pair).
-  const addWordToPair = (key: number, w: number) => {
-    const list = pairWords.get(key);
-    if (list === undefined) pairWords.set(key, [w]);
-    else if (list[list.length - 1] !== w) list.push(w);
-  };
+  // 4. Initial pair counts and the pair → words index (each word listed once per pair). Every pair
+  // of two bytes gets its word list here, all in one array (CSR: words of byte pair p are
+  // byteWords[byteStart[p] .. byteStart[p + 1])). A pair that contains a merged symbol is created
+  // by that one merge, so its list is complete when the merge ends: it goes to `lists`
+  // (pair-word-lists.ts) then and never grows again. Typed arrays, not a Map of arrays: at OWT
+  // scale this index holds about one entry per byte of the distinct pre-tokens.
+  const byteCount = new Float64Array(1 << 16);
+  const byteStart = new Int32Array((1 << 16) + 1);
+  const lastWord = new Int32Array(1 << 16).fill(-1);
   for (let w = 0; w < start.length; w++) {
     const s = start[w]!;
     for (let i = s; i < s + length[w]! - 1; i++) {
-      const key = symbols[i]! * base + symbols[i + 1]!;
-      pairCount.set(key, (pairCount.get(key) ?? 0) + count[w]!);
-      addWordToPair(key, w);
+      const p = (symbols[i]! << 8) | symbols[i + 1]!;
+      byteCount[p]! += count[w]!;
+      if (lastWord[p] !== w) {
+        lastWord[p] = w;
+        byteStart[p + 1]!++;
+      }
     }
   }
+  for (let p = 0; p < 1 << 16; p++) byteStart[p + 1]! += byteStart[p]!;
+  const byteWords = new Int32Array(byteStart[1 << 16]!);
+  const fill = byteStart.slice(0, 1 << 16);
+  lastWord.fill(-1);
+  for (let w = 0; w < start.length; w++) {
+    const s = start[w]!;
+    for (let i = s; i < s + length[w]! - 1; i++) {
+      const p = (symbols[i]! << 8) | symbols[i + 1]!;
+      if (lastWord[p] !== w) {
+        lastWord[p] = w;
+        byteWords[fill[p]!++] = w;
+      }
+    }
+  }
+  for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairs.add((p >> 8) * base + (p & 255), byteCount[p]!);
+  const lists = new PairWordLists(pairs);
+
   const heap = new PairHeap((keyA, countA, keyB, countB) => {
     if (countA !== countB) return countA - countB;
     const leftA = Math.floor(keyA / base);
     const leftB = Math.floor(keyB / base);
     return compareMergeCandidates(countA, symbolBytes[leftA]!, symbolBytes[keyA - leftA * base]!, countB, symbolBytes[leftB]!, symbolBytes[keyB - leftB * base]!);
   });
-  for (const [key, c] of pairCount) heap.push(key, c);
+  pairs.forEach((key, c) => heap.push(key, c));
 
   // 5. Merge loop.
-  const visited = new Int32Array(start.length); // merge number + 1 that last rewrote each word
   const progressEvery = Math.max(1, Math.floor(mergeTotal / 200));
+  onMerge(0); // words and index built: the merge phase starts
   for (let m = 0; m < mergeTotal; m++) {
     // Pop until the top entry's count is live; stale entries go back with their live count.
     let best = -1;
     while (heap.size > 0) {
       const key = heap.peekKey();
       const stored = heap.peekCount();
-      const live = pairCount.get(key) ?? 0;
+      const live = pairs.count(key);
       heap.pop();
       if (live === stored) {
         best = key;
@@ -224,18 +255,34 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     symbolBytes.push(mergedBytes);
     merges.push([left, right]);
 
-    const created = new Set<number>();
+    const created = new Map<number, number[]>(); // pair → the words it appears in (pairs made by this merge)
+    // A pair's count only grows in the merge that creates it (never in `adjust`), so a pair whose
+    // count reaches 0 is gone for good: the table forgets it (its heap entry goes stale).
     const adjust = (key: number, delta: number) => {
-      if (key !== best) pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
+      if (key !== best) pairs.add(key, delta);
     };
     const gain = (key: number, delta: number, w: number) => {
-      pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
-      addWordToPair(key, w);
-      created.add(key);
+      pairs.add(key, delta);
+      const list = created.get(key);
+      if (list === undefined) created.set(key, [w]);
+      else if (list[list.length - 1] !== w) list.push(w);
     };
-    for (const w of pairWords.get(best) ?? []) {
-      if (visited[w] === m + 1) continue;
-      visited[w] = m + 1;
+    let ids = lists.ids;
+    let from = 0;
+    let to = 0;
+    if (a < 256 && b < 256) {
+      ids = byteWords;
+      from = byteStart[(a << 8) | b]!;
+      to = byteStart[((a << 8) | b) + 1]!;
+    } else {
+      const list = pairs.list(best);
+      if (list >= 0) {
+        from = lists.start(list);
+        to = lists.end(list);
+      }
+    }
+    for (let k = from; k < to; k++) {
+      const w = ids[k]!; // listed once per pair, so rewritten at most once per merge
       const s = start[w]!;
       const end = s + length[w]!;
       const c = count[w]!;
@@ -266,11 +313,10 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       }
       length[w] = write - s;
     }
-    pairCount.delete(best);
-    pairWords.delete(best);
-    for (const key of created) {
-      const c = pairCount.get(key)!;
-      if (c > 0) heap.push(key, c);
+    pairs.delete(best);
+    for (const [key, words] of created) {
+      lists.append(key, words);
+      heap.push(key, pairs.count(key)); // > 0: gains only
     }
     if ((m + 1) % progressEvery === 0 || m + 1 === mergeTotal) onMerge(m + 1);
   }

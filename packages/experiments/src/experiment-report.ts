@@ -81,8 +81,9 @@ function lowerMedian(values: readonly number[]): number | undefined {
 export function summarizeVariant(variantDir: string, name: string): VariantSummary {
   const config = readJson<VariantConfig>(path.join(variantDir, VARIANT_CONFIG_FILE));
   const records = readMetrics(path.join(variantDir, METRICS_FILE));
-  const validation = records.flatMap((r) => (r.valLoss !== undefined ? [r.valLoss] : []));
-  const speeds = records.map((r) => r.tokensPerSecond).filter((s) => s > 0);
+  // Step 0 is the untrained model: a variant that diverged before its first evaluation has no final loss, not that one.
+  const validation = records.flatMap((r) => (r.valLoss !== undefined && r.step > 0 ? [r.valLoss] : []));
+  const speeds = records.flatMap((r) => (r.tokensPerSecond !== undefined && r.tokensPerSecond > 0 ? [r.tokensPerSecond] : []));
   return {
     name,
     differs: config?.differs ?? {},
@@ -173,8 +174,9 @@ export function reportPlots(record: ExperimentRecord, variants: readonly Variant
       svg: renderPanelsSvg([withNote({
         title: `train loss (smoothed, EMA ${TRAIN_SMOOTHING}) vs step`, xLabel: 'step',
         series: seriesFor(variants, (v) => {
-          const smooth = smoothLosses(v.records.map((r) => r.trainLoss));
-          return v.records.map((r, i) => [r.step, smooth[i]!]);
+          const trained = v.records.filter((r) => r.trainLoss !== undefined); // not the step-0 evaluation
+          const smooth = smoothLosses(trained.map((r) => r.trainLoss!));
+          return trained.map((r, i) => [r.step, smooth[i]!]);
         }, false),
       })]),
     },

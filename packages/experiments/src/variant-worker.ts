@@ -76,9 +76,9 @@ export async function runVariant(variantDir: string, hooks: WorkerHooks = {}): P
   if (config.kind === 'sgd-toy') {
     send({ type: 'start', step: 0, steps });
     const records = runSgdToy(variantDir, { lr: config.train.maxLearningRate, steps, seed: config.train.seed }, (record) => {
-      verdict = detector.check(record.step, record.trainLoss);
+      verdict = detector.check(record.step, record.trainLoss!); // every SGD-toy record has a train loss
       hooks.onStep?.(record);
-      send({ type: 'progress', step: record.step, steps, loss: record.trainLoss, tokensPerSecond: 0 });
+      send({ type: 'progress', step: record.step, steps, loss: record.trainLoss!, tokensPerSecond: 0 });
       return verdict === undefined;
     });
     step = records.at(-1)?.step ?? 0;
@@ -93,13 +93,13 @@ export async function runVariant(variantDir: string, hooks: WorkerHooks = {}): P
         onStart: (info) => {
           // Resuming: replay the kept steps through the detector so its state is as if never stopped.
           for (const record of readMetrics(path.join(variantDir, METRICS_FILE)).filter((r) => r.step <= info.step)) {
-            verdict ??= detector.check(record.step, record.trainLoss);
+            if (record.trainLoss !== undefined) verdict ??= detector.check(record.step, record.trainLoss); // the step-0 record has none
           }
           if (verdict) controller.abort();
           send({ type: 'start', step: info.step, steps: info.steps });
         },
         onStep: (record) => {
-          if (!verdict) {
+          if (!verdict && record.trainLoss !== undefined) { // the step-0 evaluation has no train loss
             verdict = detector.check(record.step, record.trainLoss);
             if (verdict) controller.abort();
           }

@@ -73,14 +73,14 @@ describe('cs336 experiment on a tiny spec', () => {
     expect(status.state).toBe('diverged');
     // Re-derive the step from the rule's definition: the first step whose loss is non-finite, or whose
     // moving average (weight 0.1: s = 0.9·s + 0.1·loss, from s = the first loss) is more than 1 above the first loss.
-    const records = readMetrics(path.join(variantDir('lr-30'), 'metrics.jsonl'));
-    const first = records[0]!.trainLoss;
+    const records = readMetrics(path.join(variantDir('lr-30'), 'metrics.jsonl')).filter((r) => r.trainLoss !== undefined); // not the step-0 evaluation
+    const first = records[0]!.trainLoss!;
     let average = first;
-    let expected = records.find((r) => (average = 0.9 * average + 0.1 * r.trainLoss) > first + 1)?.step;
+    let expected = records.find((r) => (average = 0.9 * average + 0.1 * r.trainLoss!) > first + 1)?.step;
     if (expected === undefined) expected = records.length + 1; // the next step's loss was NaN (never logged)
     expect(status.divergedAt).toBe(expected);
     expect(status.step).toBeLessThan(24);
-    for (const name of ['lr-3e-3', 'lr-3e-2']) expect(readMetrics(path.join(variantDir(name), 'metrics.jsonl')).map((r) => r.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    for (const name of ['lr-3e-3', 'lr-3e-2']) expect(readMetrics(path.join(variantDir(name), 'metrics.jsonl')).map((r) => r.step)).toEqual(Array.from({ length: 25 }, (_, i) => i)); // step 0 (evaluation), then 24 steps
   });
 
   it('draws one series per variant in every plot, the diverged one dashed with an ✕', () => {
@@ -110,8 +110,8 @@ describe('cs336 experiment on a tiny spec', () => {
     expect([...rows.keys()]).toEqual(['lr-3e-3', 'lr-3e-2', 'lr-30']);
     for (const [name, cells] of rows) {
       const records: MetricsRecord[] = fs.readFileSync(path.join(variantDir(name), 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const val = records.filter((r) => r.valLoss !== undefined).map((r) => r.valLoss!);
-      const speeds = records.map((r) => r.tokensPerSecond).sort((a, b) => a - b);
+      const val = records.filter((r) => r.valLoss !== undefined && r.step > 0).map((r) => r.valLoss!); // step 0 is the untrained model, not a result
+      const speeds = records.flatMap((r) => (r.tokensPerSecond !== undefined ? [r.tokensPerSecond] : [])).sort((a, b) => a - b);
       const [, differs, state, steps, finalVal, bestVal, speed, wall, divergedAt] = cells;
       const status = readStatus(variantDir(name))!;
       expect(differs).toBe(`maxLearningRate=${SWEEP.variants[name]!.maxLearningRate}`);
@@ -202,7 +202,7 @@ describe('cs336 experiment on a tiny spec', () => {
     expect(firstProgress && firstProgress.type === 'progress' && firstProgress.step).toBeGreaterThan(16);
     const losses = (root: string) => readMetrics(path.join(root, 'long', 'only', 'metrics.jsonl')).map((r) => [r.step, r.trainLoss, r.valLoss ?? null]);
     expect(losses(killed)).toEqual(losses(reference));
-    expect(losses(killed)).toHaveLength(40);
+    expect(losses(killed)).toHaveLength(41); // the step-0 evaluation once (not redone on resume), then 40 steps
   });
 
   it('SIGTERM (or Ctrl-C) stops a variant with a checkpoint and records it as interrupted, not done', async () => {

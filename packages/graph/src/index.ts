@@ -73,6 +73,10 @@ export type { Operand, ScatterReduction } from './ops.js';
 
 export { Session, runGraph, assertCudaProviderInstalled, CudaUnavailableError, onnxruntimeBinaryDir, CUDA_PROVIDER_PACKAGE, CUDA_PROVIDER_FILES, DEFAULT_SESSION_OPTIONS, FLOAT64_DISABLED_OPTIMIZERS, modelUsesFloat64, resolveSessionOptions } from './session.js';
 export type { SessionOptions, Device, OptimizationLevel, InputSignature } from './session.js';
+export { onnxruntimeVersions, probeExecutionProviders } from './execution-providers.js';
+export type { ProviderStatus } from './execution-providers.js';
+export { measureMatMulFlops } from './matmul-probe.js';
+export type { MatMulProbeOptions, MatMulProbeResult } from './matmul-probe.js';
 
 export { gradients, unbroadcast } from './autodiff.js';
 export { GRADIENT_RULES, NOT_DIFFERENTIABLE, BROADCAST_SAFE, shapeOf, zerosLike } from './gradient-rules.js';
@@ -84,3 +88,7 @@ export type { CheckGraphOptions } from './check-graph.js';
 export { printGraph } from './print-graph.js';
 export { checkConfigFields, didYouMean, editDistance, fieldTypesOf, nearestName } from './config-fields.js';
 export type { ConfigFieldType } from './config-fields.js';
+export { CUDA_PROVIDER_TARBALL_DIR, CudaProviderInstallError, checkCudaProviderLoads, installCudaProvider } from './install-cuda-provider.js';
+export type { InstallCudaProviderOptions, InstallCudaProviderResult } from './install-cuda-provider.js';
+export { bakeParameters } from './bake-parameters.js';
+export type { ExternalWeights } from './bake-parameters.js';

@@ -89,6 +89,8 @@ const ONNX_DESCRIPTOR = {
             rawData: field('bytes', 9),
             doubleData: repeated('double', 10),
             docString: field('string', 12),
+            externalData: repeated('StringStringEntryProto', 13),
+            dataLocation: field('int32', 14),
           },
         },
         TensorShapeProto: {
@@ -135,6 +137,9 @@ export interface TensorProto {
   dims: number[];
   dataType: number;
   rawData: Uint8Array;
+  /** With dataLocation 1 (EXTERNAL): where the bytes are, as ONNX's `location`, `offset`, `length` entries. */
+  externalData?: Array<{ key: string; value: string }>;
+  dataLocation?: number;
 }
 export interface ValueInfoProto {
   name: string;

@@ -117,7 +117,7 @@ export function assertCudaProviderInstalled(binaryDir = onnxruntimeBinaryDir()):
   throw new CudaUnavailableError(
     `device 'cuda' needs the ONNX Runtime CUDA execution provider, but ${missing.join(' and ')} ` +
       `${missing.length > 1 ? 'are' : 'is'} missing from ${binaryDir} (they must sit next to libonnxruntime.so.1). ` +
-      `onnxruntime-node ships the CPU provider only. Fix: ${fix} ` +
+      `onnxruntime-node ships the CPU provider only. Fix: \`cs336 setup cuda\` (installCudaProvider() of @cs336/graph), or by hand: ${fix} ` +
       `(the provider is built for ORT 1.29.0 and CUDA 13, and needs the CUDA 13 and cuDNN 9 libraries on the library path).`,
   );
 }

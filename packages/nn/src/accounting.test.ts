@@ -1,4 +1,4 @@
-import { GPT2_PRESETS, accounting } from './accounting.js';
+import { ADAMW_FLOPS_PER_PARAMETER, GPT2_PRESETS, accounting, adamwMemory, adamwStepFlops, flopShares, modelFlopsUtilization, resourceReport, trainingTime } from './accounting.js';
 import { GraphBuilder, type GraphNode } from '@cs336/graph';
 import { createParameterValues } from './parameter-values.js';
 import { transformerParameters } from './parameters.js';
@@ -76,5 +76,97 @@ describe('accounting', () => {
     expect(a.forwardFlopsPerSequence.total).toBe(matMulFlops(g.nodes));
     // A batch of 3 costs three sequences' worth.
     expect(matMulFlops(buildLm(config, 3, 24).nodes)).toBe(3 * a.forwardFlopsPerSequence.total);
+  });
+});
+
+/**
+ * The handout's accounting questions for GPT-2 XL, with every expected number written out here from the
+ * architecture (2·m·n·p FLOPs per (m×n)·(n×p) product; float32 = 4 bytes) rather than read from the code.
+ */
+describe("the handout's resource accounting, derived in the test", () => {
+  const [V, T, L, d, h, dFf] = [50_257, 1024, 48, 1600, 25, 6400];
+  const params = V * d + T * d + L * (4 * d * d + 2 * d * dFf + 2 * d) + d + d * V;
+  // Forward matmuls of one T-token sequence: per layer Q, K, V and output (T×d)(d×d), scores (T×dk)(dk×T) over
+  // h heads = 2·T·T·d, weighted values the same, FFN (T×d)(d×dFf) and (T×dFf)(dFf×d); then the head (T×d)(d×V).
+  const perLayer = { qkv: 3 * 2 * T * d * d, scores: 2 * T * T * d, values: 2 * T * T * d, out: 2 * T * d * d, ffn: 2 * T * d * dFf + 2 * T * dFf * d };
+  const head = 2 * T * d * V;
+  const forward = L * (perLayer.qkv + perLayer.scores + perLayer.values + perLayer.out + perLayer.ffn) + head;
+
+  it('parameters and forward FLOPs of GPT-2 XL (the 2024 GELU architecture: 1.64 B, not the SwiGLU 2.13 B)', () => {
+    const a = accounting(GPT2_PRESETS.xl, { batchSize: 1 });
+    expect(a.parameters.total).toBe(params);
+    expect(params / 1e9).toBeCloseTo(1.637, 3);
+    // A SwiGLU FFN (three d×dFf matrices) and no position table, the 2025 handout's model, would be 2.13 B.
+    expect((V * d + L * (4 * d * d + 3 * d * dFf + 2 * d) + d + d * V) / 1e9).toBeCloseTo(2.127, 3);
+    const f = a.forwardFlopsPerSequence;
+    expect(f.total).toBe(forward);
+    expect(forward / 1e12).toBeCloseTo(3.51, 2);
+    const shares = flopShares(f);
+    expect(shares.feedForward).toBeCloseTo((L * perLayer.ffn) / forward, 12);
+    expect(shares.qkvProjections + shares.outputProjection).toBeCloseTo((L * (perLayer.qkv + perLayer.out)) / forward, 12);
+    expect(shares.attentionScores + shares.attentionValues).toBeCloseTo((L * (perLayer.scores + perLayer.values)) / forward, 12);
+    expect(shares.lmHead).toBeCloseTo(head / forward, 12);
+    expect(Object.values(shares).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('at context 16,384 the attention scores and weighted values grow to the largest share', () => {
+    const long = 16_384;
+    const f = accounting({ ...GPT2_PRESETS.xl, contextLength: long }, { batchSize: 1 }).forwardFlopsPerSequence;
+    const quadratic = L * 2 * (2 * long * long * d);
+    const linear = L * (4 * 2 * long * d * d + 2 * 2 * long * d * dFf) + 2 * long * d * V;
+    expect(f.total).toBe(quadratic + linear);
+    expect(f.total / forward).toBeCloseTo((quadratic + linear) / forward, 12);
+    expect((f.attentionScores + f.attentionValues) / f.total).toBeCloseTo(quadratic / (quadratic + linear), 12);
+    expect(quadratic / (quadratic + linear)).toBeGreaterThan(0.6);
+  });
+
+  it('AdamW peak memory is 16 bytes per parameter plus activations linear in the batch; 3 sequences fit in 80 GB', () => {
+    const perSequence = 4 * (L * (T * (2 * d + 3 * d + d + d + 2 * dFf + d) + 2 * h * T * T) + T * d + 2 * T * V);
+    const memory = adamwMemory(GPT2_PRESETS.xl);
+    expect(memory.fixedBytes).toBe(4 * (params + params + 2 * params));
+    expect(memory.bytesPerSequence).toBe(perSequence);
+    expect(memory.at(7)).toBe(16 * params + 7 * perSequence);
+    const budget = 80e9;
+    const largest = Math.floor((budget - 16 * params) / perSequence);
+    expect(memory.maxBatchSize(budget)).toBe(largest);
+    expect(largest).toBe(3);
+    expect(16 * params + largest * perSequence).toBeLessThanOrEqual(budget);
+    expect(16 * params + (largest + 1) * perSequence).toBeGreaterThan(budget);
+  });
+
+  it('one AdamW step and the days to train GPT-2 XL for 400k steps at batch 1024 on an A100 at 50% MFU', () => {
+    const B = 1024;
+    const step = adamwStepFlops(GPT2_PRESETS.xl, { batchSize: B });
+    // Backward = 2× forward; the update is 14 elementwise operations a parameter.
+    expect(step.forwardBackward).toBe(3 * B * forward);
+    expect(step.optimizer).toBe(14 * params);
+    expect(ADAMW_FLOPS_PER_PARAMETER).toBe(3 + 4 + 5 + 2);
+    const days = (400_000 * (3 * B * forward + 14 * params)) / (0.5 * 19.5e12) / 86_400;
+    const time = trainingTime(GPT2_PRESETS.xl, { steps: 400_000, batchSize: B, mfu: 0.5, peakFlopsPerSecond: 19.5e12 });
+    expect(time.days).toBeCloseTo(days, 6);
+    expect(time.days / 365).toBeCloseTo(14, 0); // about 5,100 days, 14 years
+    expect(() => trainingTime(GPT2_PRESETS.xl, { steps: 1, batchSize: 1, mfu: 1.5, peakFlopsPerSecond: 1 })).toThrow(/mfu must be in \(0, 1\], got 1.5/);
+  });
+
+  it('MFU of a measured rate: tokens/s × 6·(matmul FLOPs per token) / peak', () => {
+    const small = { vocabSize: 1000, contextLength: 64, dModel: 64, numLayers: 2, numHeads: 4, dFf: 256 };
+    const perToken = 2 * (2 * (4 * 64 * 64 + 2 * 64 * 256 + 2 * 64 * 64) + 64 * 1000); // per-token forward: 2·params in matmuls + 2·T·d attention per layer
+    const result = modelFlopsUtilization(small, { tokensPerSecond: 5000, peakFlopsPerSecond: 1e10 });
+    expect(result.flopsPerToken).toBe(3 * perToken);
+    expect(result.mfu).toBeCloseTo((5000 * 3 * perToken) / 1e10, 12);
+  });
+});
+
+describe('resourceReport', () => {
+  it('answers every question for one config: memory rows around the 80 GB limit, the presets by size, the long context', () => {
+    const report = resourceReport(GPT2_PRESETS.xl);
+    expect(report.memory.maxBatchSize).toBe(3);
+    expect(report.memory.rows.map((r) => [r.batchSize, r.fits])).toEqual([[1, true], [3, true], [4, false], [1024, false]]);
+    expect(report.bySize.map((s) => s.preset)).toEqual(['small', 'medium', 'large', 'xl']);
+    // The LM head's share shrinks with size (it grows with d, the layers with L·d²); attention's T² part at 16k dominates.
+    for (let i = 1; i < 4; i++) expect(report.bySize[i]!.shares.lmHead).toBeLessThan(report.bySize[i - 1]!.shares.lmHead);
+    expect(report.longContext.parameters - report.parameters.total).toBe((16_384 - 1024) * 1600); // only the position table grows
+    expect(report.longContext.shares.attentionScores).toBeGreaterThan(report.forward.shares.attentionScores);
+    expect(report.training.days).toBeCloseTo(trainingTime(GPT2_PRESETS.xl, { steps: 400_000, batchSize: 1024, mfu: 0.5, peakFlopsPerSecond: 19.5e12 }).days, 9);
   });
 });

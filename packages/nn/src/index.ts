@@ -8,8 +8,12 @@ export {
   causalMask, checkTokenIds, erf, referenceAttention, referenceFeedForward, referenceGelu, referenceLinear,
   referenceMultiHeadSelfAttention, referenceRmsNorm, referenceSoftmax, referenceTransformerBlock, referenceTransformerLm,
 } from './reference-transformer.js';
-export { GPT2_PRESETS, accounting } from './accounting.js';
-export type { Accounting, AccountingBatch, ForwardFlops, Gpt2Preset } from './accounting.js';
+export {
+  ADAMW_FLOPS_PER_PARAMETER, FLOP_COMPONENTS, GPT2_PRESETS, accounting, adamwMemory, adamwStepFlops, flopShares, modelFlopsUtilization, resourceReport, trainingTime,
+} from './accounting.js';
+export type {
+  Accounting, AccountingBatch, AdamWMemory, FlopComponent, ForwardFlops, Gpt2Preset, MemoryRow, ResourceReport, ResourceReportOptions, TrainingTimeOptions,
+} from './accounting.js';
 export { maybeDropout } from './forward-options.js';
 export type { ForwardOptions, KeysValues, KvCache } from './forward-options.js';
 export { linear } from './linear.js';

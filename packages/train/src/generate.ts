@@ -3,7 +3,9 @@
  * logits, divide by the temperature, keep the smallest set of tokens whose probability reaches top-p
  * (nucleus sampling), sample, append, repeat. Temperature 0 means greedy (argmax).
  */
-import { checkConfigFields } from '@cs336/graph';
+// The subpath, not the package: this file is also @cs336/train/generate, bundled for browsers, and
+// @cs336/graph's main entry loads onnxruntime-node.
+import { checkConfigFields } from '@cs336/graph/config-fields';
 import { Random } from './random.js';
 
 /** Anything that maps a sequence of ids to the logits for the next token. */

@@ -23,7 +23,11 @@ export {
 } from './train-step.js';
 export type { OptimizerSettings, TrainStepShape } from './train-step.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
-export type { StepsResult, TrainingState } from './training-session.js';
+export type { InferenceOptions, InferenceWeights, StepsResult, TrainingState } from './training-session.js';
+export { evaluateCheckpoint, evaluateLoss } from './evaluate.js';
+export type { EvaluateOptions, EvaluationResult } from './evaluate.js';
+export { loadInitialParameters } from './init-from.js';
+export type { InitialParameters } from './init-from.js';
 export { ARTIFACTS_DIR, METRICS_FILE, NonFiniteLossError, resolveTrainRunConfig, train } from './train.js';
 export type { TrainHooks, TrainProgress, TrainResult, TrainRunConfig } from './train.js';
 export { RunStateError, checkSameData, dataIdentity, describeIdentity, identityDifferences, savedIdentity } from './run-identity.js';

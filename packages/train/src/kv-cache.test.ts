@@ -2,7 +2,7 @@ import { Session, type HostTensor } from '@cs336/graph';
 import { initParameters, referenceTransformerLm, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import { generate, type NextTokenModel } from './generate.js';
 import { IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, buildInferGraph } from './train-step.js';
-import { InferenceModel } from './training-session.js';
+import { InferenceModel, type InferenceWeights } from './training-session.js';
 
 // The reference is the padded infer graph: it recomputes the whole window for every token and never
 // sees a KV cache, so it is independent of the prefill/decode-step graphs under test.
@@ -38,10 +38,10 @@ function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
-describe('InferenceModel KV cache', () => {
+describe.each<InferenceWeights>(['baked', 'fed'])('InferenceModel KV cache, weights %s', (weights) => {
   it('gives the logits of the padded infer graph, one decode step per added token', async () => {
     const params = parameters(1);
-    const model = await InferenceModel.fromParameters(config, params, { threads: 1 });
+    const model = await InferenceModel.fromParameters(config, params, { threads: 1, weights });
     const reference = await paddedReference(params);
     const ids = [5, 17, 3];
     for (let length = 3; length <= config.contextLength; length++) {
@@ -72,7 +72,7 @@ describe('InferenceModel KV cache', () => {
 
   it('generates what full recomputation generates, greedy and sampled, past the context length', async () => {
     const params = parameters(2);
-    const model = await InferenceModel.fromParameters(config, params, { threads: 1 });
+    const model = await InferenceModel.fromParameters(config, params, { threads: 1, weights });
     const reference = await paddedReference(params);
     for (const options of [{ temperature: 0 }, { temperature: 1, seed: 3 }]) {
       const expected = await generate(reference, [1, 2], { maxNewTokens: 20, ...options });
@@ -86,6 +86,24 @@ describe('InferenceModel KV cache', () => {
   it('rejects a parameter set that misses a tensor', async () => {
     const params = parameters(3);
     params.delete('layers.1.ffn.w2.weight');
-    await expect(InferenceModel.fromParameters(config, params)).rejects.toThrow(/missing parameter "layers\.1\.ffn\.w2\.weight"/);
+    await expect(InferenceModel.fromParameters(config, params, { weights })).rejects.toThrow(/missing parameter "layers\.1\.ffn\.w2\.weight"/);
+  });
+});
+
+describe('InferenceModel weights', () => {
+  it('baked graphs give the fed graphs\' logits, prefill and decode step,', async () => {
+    const params = parameters(4);
+    const [baked, fed] = await Promise.all((['baked', 'fed'] as const).map((weights) => InferenceModel.fromParameters(config, params, { threads: 1, weights })));
+    expect([baked!.weights, fed!.weights]).toEqual(['baked', 'fed']);
+    const ids = [4, 8, 15, 16, 23, 42 % config.vocabSize];
+    for (let length = 2; length <= ids.length; length++) {
+      expect(maxAbsDifference(await baked!.nextTokenLogits(ids.slice(0, length)), await fed!.nextTokenLogits(ids.slice(0, length)))).toBeLessThan(1e-5);
+    }
+    expect(baked!.runs).toEqual({ prefill: 1, step: 4 });
+    await Promise.all([baked!.release(), fed!.release()]);
+  });
+
+  it('refuses an unknown weights mode', async () => {
+    await expect(InferenceModel.fromParameters(config, parameters(5), { weights: 'both' as InferenceWeights })).rejects.toThrow(/weights must be 'baked' or 'fed'/);
   });
 });

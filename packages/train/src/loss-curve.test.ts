@@ -32,6 +32,17 @@ describe('loss curve', () => {
     }
   });
 
+  it('starts the validation line at the step-0 record and leaves that record out of the train line', () => {
+    const withStepZero: MetricsRecord[] = [{ step: 0, tokensSeen: 0, valLoss: 5.4, wallTime: 0 }, ...records];
+    const lines = [...renderLossCurveSvg(withStepZero).matchAll(/<polyline class="(\w+)"[^>]*points="([^"]+)"/g)];
+    expect(lines[0]![2]!.split(' ')).toHaveLength(20);
+    const validation = lines[1]![2]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]);
+    expect(validation).toHaveLength(5);
+    const trainFirstX = Number(lines[0]![2]!.split(' ')[0]!.split(',')[0]);
+    expect(validation[0]![0]).toBeLessThan(trainFirstX); // x of step 0 is left of step 1
+    expect(validation[0]![1]).toBeLessThan(validation[1]![1]); // and its loss is the highest (smallest y)
+  });
+
   it('rasterizes with the train and validation colours present in the pixels', () => {
     const rendered = new Resvg(renderLossCurveSvg(records), { background: 'white' }).render();
     const rgba = rendered.pixels;

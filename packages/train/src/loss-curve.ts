@@ -140,12 +140,13 @@ export function renderPanelsSvg(panels: readonly PlotPanel[]): string {
 /** Two panels: loss vs step and loss vs wall time; train loss as a line, validation loss as line + dots. */
 export function renderLossCurveSvg(records: readonly MetricsRecord[], title = 'loss'): string {
   const validation = records.filter((r) => r.valLoss !== undefined);
+  const training = records.filter((r) => r.trainLoss !== undefined); // not the step-0 evaluation
   const byStep: PlotSeries[] = [
-    { points: records.map((r) => [r.step, r.trainLoss]), color: TRAIN_COLOR, label: 'train' },
+    { points: training.map((r) => [r.step, r.trainLoss!]), color: TRAIN_COLOR, label: 'train' },
     { points: validation.map((r) => [r.step, r.valLoss!]), color: VALIDATION_COLOR, label: 'validation', markers: true },
   ];
   const byTime: PlotSeries[] = [
-    { points: records.map((r) => [r.wallTime, r.trainLoss]), color: TRAIN_COLOR, label: 'train' },
+    { points: training.map((r) => [r.wallTime, r.trainLoss!]), color: TRAIN_COLOR, label: 'train' },
     { points: validation.map((r) => [r.wallTime, r.valLoss!]), color: VALIDATION_COLOR, label: 'validation', markers: true },
   ];
   return renderPanelsSvg([

@@ -20,4 +20,16 @@ describe('MetricsLog', () => {
     expect(new MetricsLog(file, -1).records).toEqual([]); // a fresh run starts an empty log
     fs.rmSync(dir, { recursive: true });
   });
+
+  it('keeps the step-0 evaluation record when a run resumes at a later step', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metrics-'));
+    const file = path.join(dir, 'metrics.jsonl');
+    const log = new MetricsLog(file, -1);
+    const stepZero: MetricsRecord = { step: 0, tokensSeen: 0, valLoss: 2.5, wallTime: 0 };
+    log.append(stepZero);
+    for (let s = 1; s <= 4; s++) log.append(record(s));
+    expect(new MetricsLog(file, 2).records).toEqual([stepZero, record(1), record(2)]);
+    expect(new MetricsLog(file, -1).records).toEqual([]); // a fresh run (or a resume at step 0) evaluates step 0 again
+    fs.rmSync(dir, { recursive: true });
+  });
 });

@@ -1,5 +1,6 @@
 /**
- * Training metrics as JSON Lines, one record per optimizer step (validation loss on eval steps).
+ * Training metrics as JSON Lines, one record per optimizer step (validation loss on eval steps), after
+ * a step-0 record holding the untrained model's validation loss (when there is validation data).
  * Appending keeps the file valid after a crash except possibly a torn last line, which
  * `readMetrics` skips; on resume the log is cut back to the checkpoint's step so no step appears twice.
  */
@@ -7,14 +8,19 @@ import fs from 'node:fs';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface MetricsRecord {
+  /** 0 for the evaluation before any update; s ≥ 1 for optimizer step s. */
   step: number;
   tokensSeen: number;
-  trainLoss: number;
-  /** Present on steps where validation ran. */
+  /** Loss of step s's batch before its update; absent on the step-0 record (no step ran). */
+  trainLoss?: number;
+  /** Present on steps where validation ran (always on step 0). */
   valLoss?: number;
-  lr: number;
-  gradNorm: number;
-  tokensPerSecond: number;
+  /** Learning rate of the step's update; absent on step 0. */
+  lr?: number;
+  /** Gradient norm before clipping; absent on step 0. */
+  gradNorm?: number;
+  /** Training rate of the chunk the step ran in; absent on step 0. */
+  tokensPerSecond?: number;
   /** Seconds of training since the run began, summed across resumes. */
   wallTime: number;
 }

@@ -38,6 +38,10 @@ describe('applyOverrides', () => {
     ]);
   });
 
+  it('maps --init-from FILE to the initFrom field (a path, kept as text)', () => {
+    expect(applyOverrides({}, {}, { 'init-from': 'runs/a/checkpoint.safetensors' }).train).toEqual({ initFrom: 'runs/a/checkpoint.safetensors' });
+  });
+
   it('rejects unknown flags and non-numbers', () => {
     expect(() => applyOverrides({}, {}, { lrr: '1' })).toThrow(/unknown option --lrr/);
     expect(() => applyOverrides({}, {}, { steps: 'many' })).toThrow('--steps needs a number, got "many"');

@@ -20,6 +20,11 @@ export interface TrainConfig {
   dataDtype: '' | 'uint16' | 'uint32';
   /** Tokenizer directory (vocab.json + merges.txt), recorded for generation; optional. */
   tokenizer: string;
+  /**
+   * Start from these weights instead of a seeded init: a checkpoint.safetensors or a PyTorch state dict
+   * (safetensors, the course's names). The optimizer starts fresh. Ignored when resuming; '' = none.
+   */
+  initFrom: string;
   /** Seeds parameter init and batch sampling (the batch for step s depends only on (seed, s)). */
   seed: number;
   /** T, tokens per training sequence; 0 = the model's contextLength (it may not exceed it). */
@@ -61,6 +66,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   validationData: '',
   dataDtype: '',
   tokenizer: '',
+  initFrom: '',
   seed: 0,
   contextLength: 0,
   batchSize: 16,

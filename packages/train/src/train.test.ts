@@ -61,8 +61,8 @@ function runChild(config: TrainRunConfig, interrupt?: { at: number; signal: Node
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-function losses(runDir: string): Array<{ step: number; trainLoss: number; valLoss?: number }> {
-  return readMetrics(path.join(runDir, 'metrics.jsonl')).map(({ step, trainLoss, valLoss }) => ({ step, trainLoss, ...(valLoss !== undefined ? { valLoss } : {}) }));
+function losses(runDir: string): Array<{ step: number; trainLoss?: number; valLoss?: number }> {
+  return readMetrics(path.join(runDir, 'metrics.jsonl')).map(({ step, trainLoss, valLoss }) => ({ step, ...(trainLoss !== undefined ? { trainLoss } : {}), ...(valLoss !== undefined ? { valLoss } : {}) }));
 }
 
 describe('train() exact resume', () => {
@@ -74,11 +74,13 @@ describe('train() exact resume', () => {
     reference = losses(path.join(dir, 'uninterrupted'));
   });
 
-  it('an uninterrupted run logs every step, validates every 4 steps, and the loss falls', () => {
-    expect(reference.map((r) => r.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
-    expect(reference.filter((r) => r.valLoss !== undefined).map((r) => r.step)).toEqual([4, 8, 12, 16, 20, 24]);
-    expect(reference[23]!.trainLoss).toBeLessThan(reference[0]!.trainLoss);
-    expect(reference[0]!.trainLoss).toBeGreaterThan(Math.log(16) - 0.3); // starts near ln(vocab)
+  it('an uninterrupted run validates at step 0, logs every step, validates every 4 steps, and the loss falls', () => {
+    expect(reference.map((r) => r.step)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(reference.filter((r) => r.valLoss !== undefined).map((r) => r.step)).toEqual([0, 4, 8, 12, 16, 20, 24]);
+    expect(Object.keys(reference[0]!)).toEqual(['step', 'valLoss']); // step 0: no update ran, so no train loss
+    expect(reference[24]!.trainLoss!).toBeLessThan(reference[1]!.trainLoss!);
+    expect(reference[24]!.valLoss!).toBeLessThan(reference[0]!.valLoss!);
+    expect(reference[1]!.trainLoss!).toBeGreaterThan(Math.log(16) - 0.3); // starts near ln(vocab)
     for (const file of ['loss-curve.svg', 'loss-curve.png', CHECKPOINT_FILE]) expect(fs.existsSync(path.join(dir, 'uninterrupted', file))).toBe(true);
   });
 
@@ -189,7 +191,7 @@ describe('train() run-directory state (no stale or foreign state reused)', () =>
 
     const fresh = await train({ ...runConfig(runDir, { steps: 2 }), fresh: true });
     expect(fresh.step).toBe(2);
-    expect(readMetrics(path.join(runDir, 'metrics.jsonl')).map((r) => r.step)).toEqual([1, 2]);
+    expect(readMetrics(path.join(runDir, 'metrics.jsonl')).map((r) => r.step)).toEqual([0, 1, 2]); // the step-0 evaluation, then the two steps
   });
 
   it('refuses to resume on other data or another tokenizer, naming both identities', async () => {

@@ -14,7 +14,8 @@ import { initParameters, parameterCount, resolveTransformerConfig, transformerPa
 import { cosineLearningRate } from '@cs336/optim';
 import { buildArtifacts } from './artifacts.js';
 import { checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint, type CheckpointMetadata } from './checkpoint.js';
-import { canonicalJson } from './config-hash.js';
+import { canonicalJson, describeDifferences } from './config-hash.js';
+import { loadInitialParameters } from './init-from.js';
 import { writeLossCurve } from './loss-curve.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { Random } from './random.js';
@@ -194,6 +195,8 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
 
   // Read (and check) the checkpoint before building artifacts, so a mismatched config fails fast.
   const saved = config.resume && existing ? loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs }) : undefined;
+  const initial = !saved && tc.initFrom ? loadInitialParameters(tc.initFrom, specs) : undefined;
+  if (saved && tc.initFrom) log(`note: initFrom ${tc.initFrom} is ignored: resuming from the run's own checkpoint`);
   const artifacts = buildArtifacts(path.join(tc.runDir, ARTIFACTS_DIR), { model, batchSize: B, contextLength: T },
     { beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, weightDecay: tc.weightDecay, gradClip: tc.gradClip });
   log(`artifacts: ${artifacts.built ? 'built' : 'reused'} ${artifacts.dir} (config ${artifacts.manifest.configHash})`);
@@ -212,7 +215,11 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     log(`resumed from ${checkpointFile} at step ${state.step}`);
   } else {
     if (config.resume) log(`no checkpoint at ${checkpointFile}; starting fresh`);
-    state = TrainingSession.freshState(initParameters(model, { seed: tc.seed }), artifacts.manifest);
+    if (initial) {
+      const differences = initial.sourceModelConfig ? describeDifferences({ ...model }, initial.sourceModelConfig) : [];
+      log(`initial weights: ${tc.initFrom} (${initial.kind}; fresh optimizer state)${differences.length ? `; note: its model config differs (${differences.join('; ')})` : ''}`);
+    }
+    state = TrainingSession.freshState(initial?.parameters ?? initParameters(model, { seed: tc.seed }), artifacts.manifest);
   }
   const metrics = new MetricsLog(metricsFile, state.step > 0 ? state.step : -1);
   const session = await TrainingSession.create(artifacts.dir, artifacts.manifest, state, { device: tc.device, ...(tc.threads > 0 ? { threads: tc.threads } : {}) });
@@ -270,6 +277,15 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
   let lastTrainLoss: number | undefined;
   let lastValLoss: number | undefined;
   try {
+    // Step 0: the untrained model's validation loss, so every curve starts there. Only a run at step 0
+    // does this (a resumed run keeps its step-0 record), so resume still replays the same records.
+    if (session.state.step === 0 && validTokens && !stopRequested) {
+      const record: MetricsRecord = { step: 0, tokensSeen: 0, valLoss: await validate(), wallTime: 0 };
+      metrics.append(record);
+      hooks.onStep?.(record);
+      lastValLoss = bestValidationLoss = record.valLoss;
+      log(`step 0: validation loss ${record.valLoss!.toFixed(4)}`);
+    }
     while (session.state.step < tc.steps && !stopRequested) {
       const first = session.state.step;
       const end = Math.min(first + tc.stepsPerRun, tc.steps, nextMultiple(first, tc.evalEvery), nextMultiple(first, tc.checkpointEvery));
@@ -299,9 +315,9 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
         }
         metrics.append(record);
         hooks.onStep?.(record);
-        lastTrainLoss = record.trainLoss;
+        lastTrainLoss = losses[k]!;
         if (record.valLoss !== undefined) {
-          log(`step ${step}: train loss ${record.trainLoss.toFixed(4)}, validation loss ${record.valLoss.toFixed(4)}`);
+          log(`step ${step}: train loss ${lastTrainLoss.toFixed(4)}, validation loss ${record.valLoss.toFixed(4)}`);
           writeLossCurve(tc.runDir, metrics.records);
         }
       }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Session, type HostTensor, type SessionOptions } from '@cs336/graph';
+import { Session, bakeParameters, type HostTensor, type SessionOptions } from '@cs336/graph';
 import { resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import type { ArtifactManifest } from './artifacts.js';
 import { loadCheckpoint, type CheckpointMetadata } from './checkpoint.js';
@@ -142,11 +142,22 @@ function checkState(manifest: ArtifactManifest, state: TrainingState): void {
  * and values. Past the context length generate() slides its window, which moves every position, so
  * each call is then a prefill of the whole window, as without a cache.
  */
+/**
+ * How InferenceModel's graphs get the parameters: 'baked' (default) builds both graphs with every parameter
+ * as an initializer, so ORT places (and on the CPU pre-packs) them once and a run sends only ids and the KV
+ * cache; 'fed' sends every parameter as an input on every run (one graph set serves training and inference).
+ */
+export type InferenceWeights = 'baked' | 'fed';
+
+export interface InferenceOptions extends SessionOptions {
+  weights?: InferenceWeights;
+}
+
 export class InferenceModel implements NextTokenModel {
   readonly contextLength: number;
   readonly vocabSize: number;
-  /** Every parameter as a feed, built once: both graphs take them all on every call. */
-  private readonly parameterFeeds: Record<string, HostTensor> = {};
+  /** With weights 'fed', every parameter as a feed, built once: both graphs take them all on every call. */
+  private readonly parameterFeeds: Record<string, HostTensor>;
   /** The ids of the last call and the keys/values the model computed for them, as the next step's `past` feeds. */
   private cached: { ids: number[]; past: Record<string, HostTensor> } | undefined;
   /** How many times each graph ran: a prefill per new prompt or slid window, a step per cached token. */
@@ -156,37 +167,47 @@ export class InferenceModel implements NextTokenModel {
     private readonly prefill: Session,
     private readonly step: Session,
     readonly model: TransformerConfig,
-    parameters: Map<string, Float32Array>,
+    /** Fed on every run; empty when the graphs carry the parameters. */
+    parameterFeeds: Record<string, HostTensor>,
+    readonly weights: InferenceWeights,
     /** The checkpoint's metadata when built from one (its trainConfig names the tokenizer). */
     readonly metadata?: CheckpointMetadata,
   ) {
     this.contextLength = model.contextLength;
     this.vocabSize = model.vocabSize;
+    this.parameterFeeds = parameterFeeds;
+  }
+
+  private static async build(model: TransformerConfig, parameters: Map<string, Float32Array>, options: InferenceOptions, metadata?: CheckpointMetadata): Promise<InferenceModel> {
+    const { weights = 'baked', ...sessionOptions } = options;
+    if (weights !== 'baked' && weights !== 'fed') throw new Error(`InferenceModel: weights must be 'baked' or 'fed', got ${JSON.stringify(weights)}`);
+    const byName = new Map<string, Float32Array>();
     for (const spec of transformerParameters(model)) {
       const data = parameters.get(spec.name);
       if (!data) throw new Error(`InferenceModel: missing parameter "${spec.name}"`);
-      this.parameterFeeds[spec.name] = tensor(spec.shape, data);
+      byName.set(spec.name, data);
     }
-  }
-
-  private static async build(model: TransformerConfig, parameters: Map<string, Float32Array>, options: SessionOptions, metadata?: CheckpointMetadata): Promise<InferenceModel> {
-    const prefill = await Session.create(buildPrefillGraph(model).toModel({ producer: '@cs336/train' }), options);
-    const step = await Session.create(buildDecodeStepGraph(model).toModel({ producer: '@cs336/train' }), options);
-    return new InferenceModel(prefill, step, model, parameters, metadata);
+    const graphs = [buildPrefillGraph(model), buildDecodeStepGraph(model)].map((g) => g.toModel({ producer: '@cs336/train' }));
+    const [prefillModel, stepModel] = weights === 'baked' ? graphs.map((g) => bakeParameters(g, byName)) : graphs;
+    const prefill = await Session.create(prefillModel!, sessionOptions);
+    const step = await Session.create(stepModel!, sessionOptions);
+    const feeds: Record<string, HostTensor> = {};
+    if (weights === 'fed') for (const spec of transformerParameters(model)) feeds[spec.name] = tensor(spec.shape, byName.get(spec.name)!);
+    return new InferenceModel(prefill, step, model, feeds, weights, metadata);
   }
 
   /** For the model of an artifacts folder (its manifest's config; the graphs are built in memory). */
-  static async create(_dir: string, manifest: ArtifactManifest, parameters: Map<string, Float32Array>, options: SessionOptions = {}): Promise<InferenceModel> {
+  static async create(_dir: string, manifest: ArtifactManifest, parameters: Map<string, Float32Array>, options: InferenceOptions = {}): Promise<InferenceModel> {
     return InferenceModel.build(manifest.model, parameters, options);
   }
 
   /** For a model config and its parameters by state-dict name (e.g. from initParameters or elsewhere). */
-  static async fromParameters(model: Partial<TransformerConfig>, parameters: Map<string, Float32Array>, options: SessionOptions = {}): Promise<InferenceModel> {
+  static async fromParameters(model: Partial<TransformerConfig>, parameters: Map<string, Float32Array>, options: InferenceOptions = {}): Promise<InferenceModel> {
     return InferenceModel.build(resolveTransformerConfig(model), parameters, options);
   }
 
   /** From a checkpoint (run directory or .safetensors file): its model config and parameters. */
-  static async fromCheckpoint(target: string, options: SessionOptions = {}): Promise<InferenceModel> {
+  static async fromCheckpoint(target: string, options: InferenceOptions = {}): Promise<InferenceModel> {
     const checkpoint = loadCheckpoint(target);
     const model = resolveTransformerConfig(checkpoint.metadata.modelConfig as Partial<TransformerConfig>);
     const parameters = new Map<string, Float32Array>();

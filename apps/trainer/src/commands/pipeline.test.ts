@@ -45,9 +45,11 @@ describe('cs336 pipeline', () => {
     }
     const metrics = fs.readFileSync(path.join(out, 'model/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics.at(-1).step).toBe(20);
-    // The loss starts near ln(vocab) and the model learns something in 20 steps.
-    expect(metrics[0].trainLoss).toBeGreaterThan(Math.log(400) - 0.5);
-    expect(metrics.at(-1).trainLoss).toBeLessThan(metrics[0].trainLoss - 0.5);
+    // Step 0 holds the untrained validation loss; the loss starts near ln(vocab) and the model learns something in 20 steps.
+    expect(metrics[0]).toMatchObject({ step: 0, tokensSeen: 0 });
+    expect(metrics[0].valLoss).toBeGreaterThan(Math.log(400) - 0.5);
+    expect(metrics[1].trainLoss).toBeGreaterThan(Math.log(400) - 0.5);
+    expect(metrics.at(-1).trainLoss).toBeLessThan(metrics[1].trainLoss - 0.5);
     // The sample is the last stdout line: the prompt and what the model wrote after it.
     const sample = result.stdout.trim().split('\n').at(-1)!;
     expect(sample.startsWith('Fellow-Citizens')).toBe(true);
@@ -107,7 +109,7 @@ describe('cs336 pipeline', () => {
       const thirdMeta = readCheckpointMetadata(path.join(out, 'model'))!;
       expect(thirdMeta.tokenizerHash).not.toBe(firstMeta.tokenizerHash);
       expect(thirdMeta.data).toEqual({ trainData: sha256(outputs[2]!), validationData: sha256(outputs[3]!) });
-      expect(fs.readFileSync(path.join(out, 'model/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(fs.readFileSync(path.join(out, 'model/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([0, 1, 2, 3, 4, 5, 6]); // a new model: its own step-0 evaluation, then six steps
     } finally {
       await server.close();
       fs.rmSync(root, { recursive: true, force: true });

@@ -4,6 +4,7 @@
  * the same tokenizer and data), --fresh replaces it; with neither, a run directory that holds a
  * checkpoint is refused (exit 2).
  */
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RunStateError, applyOverrides, readRunConfigFile, resolveTrainRunConfig, train, type TrainConfig } from '@cs336/train';
 import type { Command } from '../command.js';
@@ -24,6 +25,8 @@ const USAGE = `cs336 train [--config cfg.json] [--resume | --fresh] [--device cp
   --k N             optimizer steps fused into one ONNX Runtime call
   --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); at a fixed count a run, and a
                     resume, repeats bit for bit (another count may differ in the last bits)
+  --init-from FILE  start from these weights (a checkpoint.safetensors, or a PyTorch state dict saved with
+                    safetensors under the course's names) with fresh optimizer state; names and shapes are checked
   --<field> VALUE   override any train field (kebab or camel case: --lr 1e-3 --steps 200 --batch-size 8 --run-dir runs/x)
                     or model field (--model.dModel 256); each override is printed
   Every field is checked, and the run directory must be writable, before any work starts.`;
@@ -76,6 +79,7 @@ export const trainCommand: Command = {
     // Every field, and the run directory, before any work (artifacts, data, sessions).
     const { train: complete } = asUsageError(() => resolveTrainRunConfig({ model: resolved.model, train: resolved.train as Partial<TrainConfig> }));
     checkOutputDirectory('run-dir', complete.runDir);
+    if (complete.initFrom && !fs.existsSync(complete.initFrom)) throw new UsageError(`--init-from ${complete.initFrom} does not exist; give a checkpoint.safetensors or a safetensors state dict`);
 
     let bar: ProgressBar | undefined;
     let startStep = 0;

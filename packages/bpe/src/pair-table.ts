@@ -1,0 +1,129 @@
+/**
+ * Pair → (count, word-list number), for the trainer's merge loop: open addressing over typed arrays.
+ *
+ * Why not `Map`s: at OWT scale the merges create tens of millions of pairs (every distinct
+ * neighbour of every merged symbol). In a `Map` for counts plus one for lists each pair cost about
+ * 190 bytes of V8 heap (measured), enough to reach V8's ~4 GB heap limit; here it is 20 bytes a
+ * slot, at most 0.7 full, off the heap. Pairs are removed when merged or when their count
+ * reaches 0 (tombstones, cleared by the next rebuild).
+ */
+const EMPTY = -1;
+const DELETED = -2;
+
+export class PairTable {
+  private keys: Float64Array; // pair number (≥ 0), EMPTY or DELETED
+  private counts: Float64Array;
+  private lists: Int32Array; // list number in PairWordLists, or -1
+  private mask: number;
+  private live = 0;
+  private filled = 0; // live + tombstones
+
+  constructor(initialCapacity = 1 << 16) {
+    this.keys = new Float64Array(initialCapacity).fill(EMPTY);
+    this.counts = new Float64Array(initialCapacity);
+    this.lists = new Int32Array(initialCapacity).fill(-1);
+    this.mask = initialCapacity - 1;
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The count of `pair`, 0 when absent. */
+  count(pair: number): number {
+    const slot = this.find(pair);
+    return slot < 0 ? 0 : this.counts[slot]!;
+  }
+
+  /** The word-list number of `pair`, -1 when absent or without a list. */
+  list(pair: number): number {
+    const slot = this.find(pair);
+    return slot < 0 ? -1 : this.lists[slot]!;
+  }
+
+  setList(pair: number, list: number): void {
+    const slot = this.find(pair);
+    if (slot >= 0) this.lists[slot] = list;
+  }
+
+  /** Adds `delta` to the count of `pair` (inserting it); removes the pair when the count reaches 0. */
+  add(pair: number, delta: number): void {
+    let slot = hashSlot(pair) & this.mask;
+    let tombstone = -1;
+    for (;;) {
+      const key = this.keys[slot]!;
+      if (key === pair) {
+        const next = this.counts[slot]! + delta;
+        if (next > 0) this.counts[slot] = next;
+        else this.remove(slot);
+        return;
+      }
+      if (key === EMPTY) break;
+      if (key === DELETED && tombstone < 0) tombstone = slot;
+      slot = (slot + 1) & this.mask;
+    }
+    if (delta <= 0) return; // nothing to take from
+    if (tombstone >= 0) slot = tombstone;
+    else this.filled++;
+    this.keys[slot] = pair;
+    this.counts[slot] = delta;
+    this.lists[slot] = -1;
+    this.live++;
+    if (this.filled * 10 > this.keys.length * 7) this.rebuild(); // linear probing stays short below 0.7
+  }
+
+  delete(pair: number): void {
+    const slot = this.find(pair);
+    if (slot >= 0) this.remove(slot);
+  }
+
+  forEach(visit: (pair: number, count: number) => void): void {
+    for (let slot = 0; slot < this.keys.length; slot++) if (this.keys[slot]! >= 0) visit(this.keys[slot]!, this.counts[slot]!);
+  }
+
+  private find(pair: number): number {
+    let slot = hashSlot(pair) & this.mask;
+    for (;;) {
+      const key = this.keys[slot]!;
+      if (key === pair) return slot;
+      if (key === EMPTY) return -1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private remove(slot: number): void {
+    this.keys[slot] = DELETED;
+    this.counts[slot] = 0;
+    this.lists[slot] = -1;
+    this.live--;
+  }
+
+  /** Re-inserts the live pairs into a table sized for them (dropping tombstones). */
+  private rebuild(): void {
+    let capacity = this.keys.length;
+    while (this.live * 2 > capacity) capacity *= 2; // ≤ half full after, so it lasts a while
+    const { keys, counts, lists } = this;
+    this.keys = new Float64Array(capacity).fill(EMPTY);
+    this.counts = new Float64Array(capacity);
+    this.lists = new Int32Array(capacity).fill(-1);
+    this.mask = capacity - 1;
+    for (let old = 0; old < keys.length; old++) {
+      const key = keys[old]!;
+      if (key < 0) continue;
+      let slot = hashSlot(key) & this.mask;
+      while (this.keys[slot] !== EMPTY) slot = (slot + 1) & this.mask;
+      this.keys[slot] = key;
+      this.counts[slot] = counts[old]!;
+      this.lists[slot] = lists[old]!;
+    }
+    this.filled = this.live;
+  }
+}
+
+/** Mixes both halves of a pair number (< 2^53) into 32 bits. */
+function hashSlot(pair: number): number {
+  let h = Math.imul((pair >>> 0) ^ Math.floor(pair / 4294967296), 0x9e3779b1);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}

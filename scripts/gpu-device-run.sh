@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Issue 15's device run, on the accelerator machine after `source /tmp/gpu/assemble.sh` (see scripts/gpu-bundle.sh):
+#   bash /tmp/gpu/rt/gpu-device-run.sh OUT_DIR
+# Steps, each with its own time limit so that the whole stays well inside one 10-minute call:
+#   1. cuda-check: a CUDA session runs on the staged onnxruntime-node + provider (stops here if not);
+#   2. train: tokens/s and MFU of the TinyStories model at B 128 for each K in GPU_RUN_K (float32);
+#   3. generate: tokens/s with the KV cache, greedy (baked vs fed weights) and top-p, TinyStories model.
+# Writes OUT_DIR/cuda-run.json: {started, steps: {name: {rc, seconds, result | stderrTail}}}.
+# Off the GPU (to test the script): GPU_RUN_DEVICE=cpu GPU_RUN_CONFIGS=small GPU_RUN_K=2 GPU_RUN_SKIP_CHECK=1.
+set -uo pipefail
+OUT=${1:?usage: gpu-device-run.sh OUT_DIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+DEVICE=${GPU_RUN_DEVICE:-cuda}
+CONFIGS=${GPU_RUN_CONFIGS:-tinystories}
+K=${GPU_RUN_K:-8,32,64}
+mkdir -p "$OUT/steps"
+step() { # name limit_s command...: runs it, keeps stdout as the result and the tail of stderr
+  local name=$1 limit=$2; shift 2
+  local start=$(date +%s%N)
+  timeout "$limit" "$@" > "$OUT/steps/$name.out" 2> "$OUT/steps/$name.err"
+  local rc=$?
+  echo "$rc $(( ($(date +%s%N) - start) / 1000000 ))" > "$OUT/steps/$name.rc"
+  echo "step $name: rc $rc" >&2
+  return $rc
+}
+cd "$HERE"
+if [[ -z ${GPU_RUN_SKIP_CHECK:-} ]]; then
+  step cuda-check 60 node cuda-check.mjs || SKIP_REST=1
+fi
+if [[ -z ${SKIP_REST:-} ]]; then
+  step train 300 env BENCH_DEVICE="$DEVICE" BENCH_CONFIGS="$CONFIGS" BENCH_K="$K" BENCH_RUNS=${GPU_RUN_RUNS:-3} BENCH_GENERATE=0 node train-bench.mjs
+  step generate 180 env BENCH_DEVICE="$DEVICE" BENCH_CONFIGS="$CONFIGS" BENCH_TRAIN=0 BENCH_GENERATE_CONFIGS="$CONFIGS" node train-bench.mjs
+fi
+# One JSON of every step (python3 is on the device machine; node is too, after assemble).
+node -e '
+const fs = require("fs"), path = require("path");
+const dir = path.join(process.argv[1], "steps"), steps = {};
+for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".rc")).sort()) {
+  const name = f.slice(0, -3), [rc, seconds] = fs.readFileSync(path.join(dir, f), "utf8").trim().split(" ");
+  const out = fs.readFileSync(path.join(dir, name + ".out"), "utf8").trim();
+  let result; try { result = out && JSON.parse(out); } catch { result = out.slice(-2000); }
+  steps[name] = { rc: Number(rc), seconds: Number((Number(seconds) / 1000).toFixed(1)), result, stderrTail: fs.readFileSync(path.join(dir, name + ".err"), "utf8").slice(-1500) };
+}
+const json = JSON.stringify({ finished: new Date().toISOString(), device: process.argv[2], steps }, null, 2);
+fs.writeFileSync(path.join(process.argv[1], "cuda-run.json.tmp"), json);
+fs.renameSync(path.join(process.argv[1], "cuda-run.json.tmp"), path.join(process.argv[1], "cuda-run.json"));
+' "$OUT" "$DEVICE"
+echo "wrote $OUT/cuda-run.json" >&2
