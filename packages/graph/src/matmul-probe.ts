@@ -13,8 +13,10 @@ export interface MatMulProbeOptions {
   device?: Device;
   /** Intra-op threads; default lets ORT choose. */
   threads?: number;
-  /** Stop starting new runs after this many seconds of timed runs (at least 3 runs happen). Default 1. */
+  /** Stop starting new runs after this many seconds of timed runs (at least `minRuns` happen). Default 1. */
   seconds?: number;
+  /** Timed runs that happen whatever the budget. Default 3. */
+  minRuns?: number;
 }
 
 export interface MatMulProbeResult {
@@ -29,7 +31,9 @@ export interface MatMulProbeResult {
 export async function measureMatMulFlops(options: MatMulProbeOptions = {}): Promise<MatMulProbeResult> {
   const n = options.size ?? 1024;
   const budget = options.seconds ?? 1;
+  const minRuns = options.minRuns ?? 3;
   if (!Number.isInteger(n) || n < 1) throw new Error(`measureMatMulFlops: size must be a positive integer, got ${n}`);
+  if (!Number.isInteger(minRuns) || minRuns < 1) throw new Error(`measureMatMulFlops: minRuns must be a positive integer, got ${minRuns}`);
   if (!(budget > 0)) throw new Error(`measureMatMulFlops: seconds must be positive, got ${budget}`);
   const g = new GraphBuilder('matmul-probe');
   g.output(matMul(g.input('a', 'float32', [n, n]), g.input('b', 'float32', [n, n])), 'c');
@@ -43,7 +47,7 @@ export async function measureMatMulFlops(options: MatMulProbeOptions = {}): Prom
     let best = Infinity;
     let runs = 0;
     const start = performance.now();
-    while (runs < 3 || (performance.now() - start) / 1000 < budget) {
+    while (runs < minRuns || (performance.now() - start) / 1000 < budget) {
       const t0 = performance.now();
       await session.run(feeds);
       best = Math.min(best, (performance.now() - t0) / 1000);
