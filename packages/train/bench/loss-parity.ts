@@ -1,0 +1,217 @@
+/**
+ * Loss parity with PyTorch from the same initial weights (issue 15): our trainer and loss-parity.py train
+ * the same model from the same weights on the same windows with the same per-step learning rates, and
+ * this compares their curves step by step.
+ *
+ *  1. our init (initParameters, seed 0) → weights.safetensors; the window offsets and learning rates →
+ *     schedule.json (loss-parity-inputs.ts), in PARITY_WORK (default a temp folder);
+ *  2. ours: TrainingSession over those windows, K steps per run, stopping at every evaluation step;
+ *     train loss per step, validation loss at step 0, every evalEvery steps and at the end;
+ *  3. PyTorch: `python3 loss-parity.py` once per precision in PARITY_PRECISION, same curves;
+ *  4. loss-parity-<device>.json (both curves, per-step differences, the max relative validation-loss
+ *     difference at equal steps) and loss-parity-<device>.svg/.png in PARITY_OUT.
+ * Exits 1 when any precision's max relative validation-loss difference exceeds PARITY_TOLERANCE (0.02,
+ * the issue's target), after writing everything; prints one `skipped` line and exits 0 without PyTorch.
+ *
+ * Env: PARITY_DEVICE (cpu | cuda; default cpu), PARITY_CONFIG (small | tinystories; default small on
+ * cpu, tinystories on cuda), PARITY_STEPS, PARITY_BATCH, PARITY_EVAL_EVERY, PARITY_EVAL_BATCHES,
+ * PARITY_K (steps per ORT run, default 10), PARITY_PRECISION (fp32,tf32,bf16: a list; default fp32),
+ * PARITY_SDPA=1 (torch attention through F.scaled_dot_product_attention), PARITY_THREADS (both sides),
+ * PARITY_TRAIN / PARITY_VALID (uint16 token files with vocab ≤ 10k; default /tmp/loss-parity-data from
+ * loss-parity-data.sh), PARITY_OUT (default .), PARITY_WORK, PARITY_PYTHON (python3), PARITY_TOLERANCE.
+ * Run: pnpm --filter @cs336/train bench:parity (after pnpm build and loss-parity-data.sh).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Device } from '@cs336/graph';
+import { initParameters, resolveTransformerConfig } from '@cs336/nn';
+import { TokenFile, TrainingSession, buildArtifacts, renderPanelsSvg, renderPng, type PlotPanel } from '@cs336/train';
+import { evalSteps, makeParitySchedule, writeParityInputs, type ParityModel, type ParitySchedule } from './loss-parity-inputs.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const env = (name: string, fallback: string) => process.env[name] ?? fallback;
+const positive = (name: string, fallback: number) => {
+  const value = Number(env(name, String(fallback)));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: give a positive integer, got "${process.env[name]}"`);
+  return value;
+};
+
+interface ParityConfig { model: ParityModel; batchSize: number; steps: number; evalEvery: number; evalBatches: number }
+const CONFIGS: Record<string, ParityConfig> = {
+  // CPU-sized: a few minutes for both sides on 2 cores.
+  small: { model: { vocabSize: 10_000, contextLength: 64, dModel: 128, numLayers: 2, numHeads: 4, dFf: 512, rmsNormEps: 1e-5 }, batchSize: 16, steps: 300, evalEvery: 25, evalBatches: 8 },
+  // The handout's TinyStories model at its batch size (for the GPU).
+  tinystories: { model: { vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16, dFf: 2048, rmsNormEps: 1e-5 }, batchSize: 128, steps: 200, evalEvery: 25, evalBatches: 4 },
+};
+
+const device = env('PARITY_DEVICE', 'cpu') as Device;
+if (device !== 'cpu' && device !== 'cuda') throw new Error(`PARITY_DEVICE: cpu or cuda, got "${device}"`);
+const configName = env('PARITY_CONFIG', device === 'cuda' ? 'tinystories' : 'small');
+const base = CONFIGS[configName];
+if (!base) throw new Error(`PARITY_CONFIG: unknown config "${configName}"; choose from ${Object.keys(CONFIGS).join(', ')}`);
+const precisions = env('PARITY_PRECISION', 'fp32').split(',').filter((p) => p.length > 0);
+for (const p of precisions) if (!['fp32', 'tf32', 'bf16'].includes(p)) throw new Error(`PARITY_PRECISION: fp32, tf32 or bf16 (a comma list), got "${p}"`);
+const B = positive('PARITY_BATCH', base.batchSize);
+const steps = positive('PARITY_STEPS', base.steps);
+const evalEvery = positive('PARITY_EVAL_EVERY', base.evalEvery);
+const evalBatches = positive('PARITY_EVAL_BATCHES', base.evalBatches);
+const K = positive('PARITY_K', 10);
+const threads = process.env.PARITY_THREADS ? positive('PARITY_THREADS', 1) : undefined;
+const tolerance = Number(env('PARITY_TOLERANCE', '0.02'));
+if (!(tolerance > 0)) throw new Error(`PARITY_TOLERANCE: give a positive number, got "${process.env.PARITY_TOLERANCE}"`);
+const dataDir = '/tmp/loss-parity-data';
+const trainPath = path.resolve(env('PARITY_TRAIN', path.join(dataDir, 'train.bin')));
+const validPath = path.resolve(env('PARITY_VALID', path.join(dataDir, 'valid.bin')));
+for (const file of [trainPath, validPath]) {
+  if (!fs.existsSync(file)) throw new Error(`${file} does not exist; make the token files with bash packages/train/bench/loss-parity-data.sh, or point PARITY_TRAIN / PARITY_VALID at uint16 token files`);
+}
+const outDir = path.resolve(env('PARITY_OUT', '.'));
+const python = env('PARITY_PYTHON', 'python3');
+const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  console.log(JSON.stringify({ skipped: `no PyTorch: "${python} -c 'import torch'" failed` }));
+  process.exit(0);
+}
+
+const startedAt = performance.now();
+const log = (message: string) => process.stderr.write(`[${((performance.now() - startedAt) / 1000).toFixed(0)}s] ${message}\n`);
+
+// 1. Inputs.
+const model = resolveTransformerConfig(base.model);
+const T = model.contextLength;
+const train = TokenFile.open(trainPath, { dtype: 'uint16', vocabSize: model.vocabSize });
+const valid = TokenFile.open(validPath, { dtype: 'uint16', vocabSize: model.vocabSize });
+const work = process.env.PARITY_WORK ? path.resolve(process.env.PARITY_WORK) : fs.mkdtempSync(path.join(os.tmpdir(), 'loss-parity-'));
+const optimizer = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
+const warmup = Math.max(1, Math.round(steps / 10));
+const schedule = makeParitySchedule({
+  model: base.model, optimizer, batchSize: B, contextLength: T, steps, evalEvery, evalBatches,
+  learningRate: { maxLearningRate: 2e-3, minLearningRate: 2e-4, warmupIters: warmup, cosineCycleIters: steps },
+  trainTokens: trainPath, validTokens: validPath, trainTokenCount: train.length, validTokenCount: valid.length, seed: 1,
+});
+const initial = initParameters(model, { seed: 0 }) as Record<string, Float32Array>;
+writeParityInputs(work, schedule, initial);
+log(`inputs in ${work}: ${configName} (d ${model.dModel}, ${model.numLayers} layers, T ${T}), B ${B}, ${steps} steps, device ${device}`);
+
+/** Flat [n, T+1] windows at the given offsets, as our graphs take them. */
+function readWindows(tokens: TokenFile, starts: readonly number[][]): BigInt64Array {
+  const out = new BigInt64Array(starts.length * B * (T + 1));
+  starts.forEach((row, k) => row.forEach((start, b) => tokens.read(start, T + 1, out, (k * B + b) * (T + 1))));
+  return out;
+}
+
+// 2. Ours.
+async function trainOurs(s: ParitySchedule) {
+  const artifactsDir = path.join(work, 'artifacts');
+  const { manifest } = buildArtifacts(artifactsDir, { model, batchSize: B, contextLength: T }, s.optimizer);
+  const session = await TrainingSession.create(artifactsDir, manifest, TrainingSession.freshState(initial, manifest), { device, ...(threads ? { threads } : {}) });
+  const validationLoss = async () => {
+    let sum = 0;
+    for (const row of s.validStarts) sum += await session.evaluate(readWindows(valid, [row]));
+    return sum / s.validStarts.length;
+  };
+  const evalAt = evalSteps(s);
+  const trainLoss: number[] = [];
+  const gradNorm: number[] = [];
+  const validLoss: Record<string, number> = {};
+  const start = performance.now();
+  let lastReport = start;
+  for (let k = 0; k < s.steps;) {
+    if (evalAt.includes(k)) validLoss[k] = await validationLoss();
+    const next = Math.min(k + K, evalAt.find((e) => e > k)!);
+    const result = await session.runSteps(readWindows(train, s.trainStarts.slice(k, next)), Float32Array.from(s.learningRates.slice(k, next)));
+    trainLoss.push(...result.losses);
+    gradNorm.push(...result.gradNorms);
+    k = next;
+    if (performance.now() - lastReport > 10_000 || k === s.steps) {
+      const rate = k / ((performance.now() - start) / 1000);
+      log(`ours ${k}/${s.steps} steps, ${rate.toFixed(2)} steps/s, ETA ${((s.steps - k) / rate).toFixed(0)} s, loss ${trainLoss.at(-1)!.toFixed(4)}`);
+      lastReport = performance.now();
+    }
+  }
+  validLoss[s.steps] = await validationLoss();
+  const seconds = (performance.now() - start) / 1000;
+  await session.release();
+  return { seconds, trainLoss, gradNorm, validLoss };
+}
+
+const ours = await trainOurs(schedule);
+
+// 3. PyTorch, once per precision.
+interface TorchCurves { seconds: number; trainLoss: number[]; gradNorm: number[]; validLoss: Record<string, number>; [key: string]: unknown }
+const theirs: Record<string, TorchCurves | { error: string }> = {};
+for (const precision of precisions) {
+  const out = path.join(work, `torch-${precision}.json`);
+  const args = [path.join(here, 'loss-parity.py'), work, out, '--device', device, '--precision', precision];
+  if (threads) args.push('--threads', String(threads));
+  if (process.env.PARITY_SDPA === '1') args.push('--sdpa');
+  log(`torch ${precision}: ${python} ${args.join(' ')}`);
+  const run = spawnSync(python, args, { stdio: ['ignore', 'inherit', 'inherit'], env: threads ? { ...process.env, OMP_NUM_THREADS: String(threads) } : process.env });
+  theirs[precision] = run.status === 0 ? (JSON.parse(fs.readFileSync(out, 'utf8')) as TorchCurves) : { error: `loss-parity.py exited with ${run.status ?? run.signal}` };
+}
+
+// 4. Compare, write, plot.
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
+const comparisons = Object.fromEntries(Object.entries(theirs).map(([precision, t]) => {
+  if ('error' in t) return [precision, { error: t.error }];
+  const validSteps = Object.keys(ours.validLoss).map(Number);
+  const validRelative = validSteps.map((k) => relative(ours.validLoss[k]!, t.validLoss[k]!));
+  const trainRelative = ours.trainLoss.map((loss, k) => relative(loss, t.trainLoss[k]!));
+  const maxValid = Math.max(...validRelative);
+  return [precision, {
+    maxRelativeValidLossDifference: round(maxValid, 4),
+    maxRelativeTrainLossDifference: round(Math.max(...trainRelative), 4),
+    meanRelativeTrainLossDifference: round(trainRelative.reduce((a, b) => a + b, 0) / trainRelative.length, 4),
+    finalValidLoss: { ours: round(ours.validLoss[steps]!), torch: round(t.validLoss[String(steps)]!) },
+    withinTolerance: maxValid <= tolerance,
+    validRelativeDifference: Object.fromEntries(validSteps.map((k, i) => [k, round(validRelative[i]!, 4)])),
+  }];
+}));
+const failed = Object.entries(comparisons).filter(([, c]) => !('withinTolerance' in c) || !c.withinTolerance).map(([p]) => p);
+const report = {
+  config: configName, device, model: base.model, batchSize: B, contextLength: T, steps, evalEvery, evalBatches, stepsPerRun: K,
+  optimizer, learningRate: schedule.notes['learningRate'], seed: { weights: 0, windows: 1 },
+  data: { train: path.basename(trainPath), trainTokens: train.length, valid: path.basename(validPath), validTokens: valid.length },
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, onnxruntime: '1.29.0', torch: probe.stdout.trim(), loadAverage: os.loadavg().map((x) => round(x, 2)) },
+  tolerance, ok: failed.length === 0, comparisons,
+  ours: { seconds: round(ours.seconds, 4), trainLoss: ours.trainLoss.map((x) => round(x)), gradNorm: ours.gradNorm.map((x) => round(x)), validLoss: ours.validLoss },
+  torch: Object.fromEntries(Object.entries(theirs).map(([p, t]) => [p, 'error' in t ? t : { ...t, trainLoss: t.trainLoss.map((x) => round(x)), gradNorm: t.gradNorm.map((x) => round(x)) }])),
+};
+
+const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728' };
+const curves = Object.entries(theirs).filter((e): e is [string, TorchCurves] => !('error' in e[1]));
+const byStep = (losses: number[]): Array<[number, number]> => losses.map((loss, k) => [k + 1, loss]);
+const byEval = (losses: Record<string, number>): Array<[number, number]> => Object.entries(losses).map(([k, loss]) => [Number(k), loss]);
+const panels: PlotPanel[] = [
+  { title: 'train loss (before each step)', xLabel: 'step', series: [{ label: 'ours (ORT)', color: COLORS['ours']!, points: byStep(ours.trainLoss) }, ...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byStep(t.trainLoss) }))] },
+  { title: 'validation loss', xLabel: 'step', series: [{ label: 'ours (ORT)', color: COLORS['ours']!, points: byEval(ours.validLoss), markers: true }, ...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byEval(t.validLoss), markers: true }))] },
+  {
+    title: '|ours − PyTorch| / PyTorch', xLabel: 'step', yLabel: 'relative difference', logY: true, note: 'lines: train loss; dots: validation',
+    series: curves.flatMap(([p, t]) => [
+      { label: `train vs ${p}`, color: COLORS[p]!, points: ours.trainLoss.map((loss, k): [number, number] => [k + 1, relative(loss, t.trainLoss[k]!)]) },
+      { label: `validation vs ${p}`, color: '#555', markers: true, points: byEval(ours.validLoss).map(([k, loss]): [number, number] => [k, relative(loss, t.validLoss[String(k)]!)]) },
+    ]),
+  },
+];
+const writeAtomic = (file: string, data: string | Uint8Array) => {
+  fs.writeFileSync(`${file}.tmp`, data);
+  fs.renameSync(`${file}.tmp`, file);
+};
+fs.mkdirSync(outDir, { recursive: true });
+const stem = path.join(outDir, `loss-parity-${device}`);
+writeAtomic(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+const svg = renderPanelsSvg(panels);
+writeAtomic(`${stem}.svg`, svg);
+writeAtomic(`${stem}.png`, renderPng(svg));
+if (!process.env.PARITY_WORK) fs.rmSync(work, { recursive: true, force: true });
+const { ours: _ours, torch: _torch, ...summary } = report;
+console.log(JSON.stringify(summary, null, 2));
+log(`wrote ${stem}.json, .svg, .png`);
+if (failed.length > 0) {
+  log(`FAILED: max relative validation-loss difference above ${tolerance} (or the run failed) for ${failed.join(', ')}`);
+  process.exit(1);
+}
