@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { transformerParameters, type TransformerConfig } from '@cs336/nn';
+import { resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import { cosineLearningRate, type CosineScheduleConfig } from '@cs336/optim';
 import { Random, readSafetensors, writeSafetensors, type OptimizerSettings, type Tensor } from '@cs336/train';
 
@@ -118,7 +118,7 @@ export function writeParityInputs(dir: string, schedule: ParitySchedule, weights
   checkWeights(schedule.model, weights, 'writeParityInputs');
   fs.mkdirSync(dir, { recursive: true });
   const tensors: Record<string, Tensor> = {};
-  for (const spec of transformerParameters({ ...schedule.model })) tensors[spec.name] = { dtype: 'float32', dims: spec.shape, data: weights[spec.name]! };
+  for (const spec of transformerParameters(resolveTransformerConfig(schedule.model))) tensors[spec.name] = { dtype: 'float32', dims: spec.shape, data: weights[spec.name]! };
   writeSafetensors(path.join(dir, `${WEIGHTS_FILE}.tmp`), tensors, { format: PARITY_FORMAT });
   fs.renameSync(path.join(dir, `${WEIGHTS_FILE}.tmp`), path.join(dir, WEIGHTS_FILE));
   fs.writeFileSync(path.join(dir, `${SCHEDULE_FILE}.tmp`), JSON.stringify(schedule));
@@ -141,7 +141,7 @@ export function readParityInputs(dir: string): { schedule: ParitySchedule; weigh
 
 /** Exactly the model's parameters, each with its element count: a missing or stray tensor is an error. */
 function checkWeights(model: ParityModel, weights: Readonly<Record<string, Float32Array>>, what: string): void {
-  const specs = transformerParameters({ ...model });
+  const specs = transformerParameters(resolveTransformerConfig(model));
   const expected = new Set(specs.map((s) => s.name));
   const extra = Object.keys(weights).filter((name) => !expected.has(name));
   if (extra.length > 0) throw new Error(`${what}: tensors that are not parameters of the model: ${extra.join(', ')}`);

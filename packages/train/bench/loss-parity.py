@@ -177,16 +177,15 @@ def main():
         raise SystemExit(f"loss-parity: {args.input_dir}/schedule.json has format {schedule.get('format')!r}, expected cs336-loss-parity/1")
     c, opt = schedule["model"], schedule["optimizer"]
     B, T, steps = schedule["batchSize"], schedule["contextLength"], schedule["steps"]
-    resolve = lambda p: p if os.path.isabs(p) else os.path.join(args.input_dir, p)
-    train_tokens = read_tokens(resolve(schedule["trainTokens"]), schedule["trainTokenCount"])
-    valid_tokens = read_tokens(resolve(schedule["validTokens"]), schedule["validTokenCount"])
     if len(schedule["learningRates"]) != steps or len(schedule["trainStarts"]) != steps:
         raise SystemExit(f"loss-parity: schedule has {len(schedule['learningRates'])} learning rates and {len(schedule['trainStarts'])} batches for {steps} steps")
-
     device = torch.device(args.device)
     model = TransformerLm(c)
     weights_path = os.path.join(args.input_dir, "weights.safetensors")
     loaded = load_weights(model, read_safetensors(weights_path), weights_path)
+    resolve = lambda p: p if os.path.isabs(p) else os.path.join(args.input_dir, p)
+    train_tokens = read_tokens(resolve(schedule["trainTokens"]), schedule["trainTokenCount"])
+    valid_tokens = read_tokens(resolve(schedule["validTokens"]), schedule["validTokenCount"])
     model.to(device)
     model.sdpa = args.sdpa
     params = list(model.parameters())

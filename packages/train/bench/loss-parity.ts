@@ -139,10 +139,13 @@ async function trainOurs(s: ParitySchedule) {
 }
 
 const ours = await trainOurs(schedule);
-
-// 3. PyTorch, once per precision.
 interface TorchCurves { seconds: number; trainLoss: number[]; gradNorm: number[]; validLoss: Record<string, number>; [key: string]: unknown }
 const theirs: Record<string, TorchCurves | { error: string }> = {};
+const stem = path.join(outDir, `loss-parity-${device}`);
+// Written after our side and again after each PyTorch run, so a run cut short keeps what it finished.
+let report = writeResults();
+
+// 3. PyTorch, once per precision.
 for (const precision of precisions) {
   const out = path.join(work, `torch-${precision}.json`);
   const args = [path.join(here, 'loss-parity.py'), work, out, '--device', device, '--precision', precision];
@@ -151,67 +154,72 @@ for (const precision of precisions) {
   log(`torch ${precision}: ${python} ${args.join(' ')}`);
   const run = spawnSync(python, args, { stdio: ['ignore', 'inherit', 'inherit'], env: threads ? { ...process.env, OMP_NUM_THREADS: String(threads) } : process.env });
   theirs[precision] = run.status === 0 ? (JSON.parse(fs.readFileSync(out, 'utf8')) as TorchCurves) : { error: `loss-parity.py exited with ${run.status ?? run.signal}` };
+  report = writeResults();
 }
-
-// 4. Compare, write, plot.
-const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
-const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
-const comparisons = Object.fromEntries(Object.entries(theirs).map(([precision, t]) => {
-  if ('error' in t) return [precision, { error: t.error }];
-  const validSteps = Object.keys(ours.validLoss).map(Number);
-  const validRelative = validSteps.map((k) => relative(ours.validLoss[k]!, t.validLoss[k]!));
-  const trainRelative = ours.trainLoss.map((loss, k) => relative(loss, t.trainLoss[k]!));
-  const maxValid = Math.max(...validRelative);
-  return [precision, {
-    maxRelativeValidLossDifference: round(maxValid, 4),
-    maxRelativeTrainLossDifference: round(Math.max(...trainRelative), 4),
-    meanRelativeTrainLossDifference: round(trainRelative.reduce((a, b) => a + b, 0) / trainRelative.length, 4),
-    finalValidLoss: { ours: round(ours.validLoss[steps]!), torch: round(t.validLoss[String(steps)]!) },
-    withinTolerance: maxValid <= tolerance,
-    validRelativeDifference: Object.fromEntries(validSteps.map((k, i) => [k, round(validRelative[i]!, 4)])),
-  }];
-}));
-const failed = Object.entries(comparisons).filter(([, c]) => !('withinTolerance' in c) || !c.withinTolerance).map(([p]) => p);
-const report = {
-  config: configName, device, model: base.model, batchSize: B, contextLength: T, steps, evalEvery, evalBatches, stepsPerRun: K,
-  optimizer, learningRate: schedule.notes['learningRate'], seed: { weights: 0, windows: 1 },
-  data: { train: path.basename(trainPath), trainTokens: train.length, valid: path.basename(validPath), validTokens: valid.length },
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, onnxruntime: '1.29.0', torch: probe.stdout.trim(), loadAverage: os.loadavg().map((x) => round(x, 2)) },
-  tolerance, ok: failed.length === 0, comparisons,
-  ours: { seconds: round(ours.seconds, 4), trainLoss: ours.trainLoss.map((x) => round(x)), gradNorm: ours.gradNorm.map((x) => round(x)), validLoss: ours.validLoss },
-  torch: Object.fromEntries(Object.entries(theirs).map(([p, t]) => [p, 'error' in t ? t : { ...t, trainLoss: t.trainLoss.map((x) => round(x)), gradNorm: t.gradNorm.map((x) => round(x)) }])),
-};
-
-const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728' };
-const curves = Object.entries(theirs).filter((e): e is [string, TorchCurves] => !('error' in e[1]));
-const byStep = (losses: number[]): Array<[number, number]> => losses.map((loss, k) => [k + 1, loss]);
-const byEval = (losses: Record<string, number>): Array<[number, number]> => Object.entries(losses).map(([k, loss]) => [Number(k), loss]);
-const panels: PlotPanel[] = [
-  { title: 'train loss (before each step)', xLabel: 'step', series: [{ label: 'ours (ORT)', color: COLORS['ours']!, points: byStep(ours.trainLoss) }, ...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byStep(t.trainLoss) }))] },
-  { title: 'validation loss', xLabel: 'step', series: [{ label: 'ours (ORT)', color: COLORS['ours']!, points: byEval(ours.validLoss), markers: true }, ...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byEval(t.validLoss), markers: true }))] },
-  {
-    title: '|ours − PyTorch| / PyTorch', xLabel: 'step', yLabel: 'relative difference', logY: true, note: 'lines: train loss; dots: validation',
-    series: curves.flatMap(([p, t]) => [
-      { label: `train vs ${p}`, color: COLORS[p]!, points: ours.trainLoss.map((loss, k): [number, number] => [k + 1, relative(loss, t.trainLoss[k]!)]) },
-      { label: `validation vs ${p}`, color: '#555', markers: true, points: byEval(ours.validLoss).map(([k, loss]): [number, number] => [k, relative(loss, t.validLoss[String(k)]!)]) },
-    ]),
-  },
-];
-const writeAtomic = (file: string, data: string | Uint8Array) => {
-  fs.writeFileSync(`${file}.tmp`, data);
-  fs.renameSync(`${file}.tmp`, file);
-};
-fs.mkdirSync(outDir, { recursive: true });
-const stem = path.join(outDir, `loss-parity-${device}`);
-writeAtomic(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
-const svg = renderPanelsSvg(panels);
-writeAtomic(`${stem}.svg`, svg);
-writeAtomic(`${stem}.png`, renderPng(svg));
 if (!process.env.PARITY_WORK) fs.rmSync(work, { recursive: true, force: true });
 const { ours: _ours, torch: _torch, ...summary } = report;
 console.log(JSON.stringify(summary, null, 2));
 log(`wrote ${stem}.json, .svg, .png`);
+const failed = precisions.filter((p) => !(report.comparisons[p] as { withinTolerance?: boolean } | undefined)?.withinTolerance);
 if (failed.length > 0) {
   log(`FAILED: max relative validation-loss difference above ${tolerance} (or the run failed) for ${failed.join(', ')}`);
   process.exit(1);
+}
+
+// 4. Compare, write, plot.
+function writeResults() {
+  const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+  const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
+  const comparisons = Object.fromEntries(Object.entries(theirs).map(([precision, t]) => {
+    if ('error' in t) return [precision, { error: t.error }];
+    const validSteps = Object.keys(ours.validLoss).map(Number);
+    const validRelative = validSteps.map((k) => relative(ours.validLoss[k]!, t.validLoss[k]!));
+    const trainRelative = ours.trainLoss.map((loss, k) => relative(loss, t.trainLoss[k]!));
+    const maxValid = Math.max(...validRelative);
+    return [precision, {
+      maxRelativeValidLossDifference: round(maxValid, 4),
+      maxRelativeTrainLossDifference: round(Math.max(...trainRelative), 4),
+      meanRelativeTrainLossDifference: round(trainRelative.reduce((a, b) => a + b, 0) / trainRelative.length, 4),
+      finalValidLoss: { ours: round(ours.validLoss[steps]!), torch: round(t.validLoss[String(steps)]!) },
+      withinTolerance: maxValid <= tolerance,
+      torchSeconds: round(t.seconds, 4),
+      validRelativeDifference: Object.fromEntries(validSteps.map((k, i) => [k, round(validRelative[i]!, 4)])),
+    }];
+  }));
+  const result = {
+    config: configName, device, model: base!.model, batchSize: B, contextLength: T, steps, evalEvery, evalBatches, stepsPerRun: K,
+    optimizer, learningRate: schedule.notes['learningRate'], seed: { weights: 0, windows: 1 },
+    data: { train: path.basename(trainPath), trainTokens: train.length, valid: path.basename(validPath), validTokens: valid.length },
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, onnxruntime: '1.29.0', torch: probe.stdout.trim(), threads: threads ?? 'default', loadAverage: os.loadavg().map((x) => round(x, 2)) },
+    tolerance, ok: precisions.every((p) => (comparisons[p] as { withinTolerance?: boolean } | undefined)?.withinTolerance === true), comparisons,
+    ours: { seconds: round(ours.seconds, 4), trainLoss: ours.trainLoss.map((x) => round(x)), gradNorm: ours.gradNorm.map((x) => round(x)), validLoss: ours.validLoss },
+    torch: Object.fromEntries(Object.entries(theirs).map(([p, t]) => [p, 'error' in t ? t : { ...t, trainLoss: t.trainLoss.map((x) => round(x)), gradNorm: t.gradNorm.map((x) => round(x)) }])),
+  };
+
+  const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728' };
+  const curves = Object.entries(theirs).filter((e): e is [string, TorchCurves] => !('error' in e[1]));
+  const byStep = (losses: number[]): Array<[number, number]> => losses.map((loss, k) => [k + 1, loss]);
+  const byEval = (losses: Record<string, number>): Array<[number, number]> => Object.entries(losses).map(([k, loss]) => [Number(k), loss]);
+  // Ours drawn last, on top: where the curves agree, the PyTorch line disappears under it.
+  const panels: PlotPanel[] = [
+    { title: 'train loss (before each step)', xLabel: 'step', series: [...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byStep(t.trainLoss) })), { label: 'ours (ORT)', color: COLORS['ours']!, points: byStep(ours.trainLoss) }] },
+    { title: 'validation loss', xLabel: 'step', series: [...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byEval(t.validLoss), markers: true })), { label: 'ours (ORT)', color: COLORS['ours']!, points: byEval(ours.validLoss), markers: true }] },
+    {
+      title: '|ours − PyTorch| / PyTorch (line train, dots validation)', xLabel: 'step', yLabel: 'relative difference', logY: true,
+      series: curves.flatMap(([p, t]) => [
+        { label: `train vs ${p}`, color: COLORS[p]!, points: ours.trainLoss.map((loss, k): [number, number] => [k + 1, relative(loss, t.trainLoss[k]!)]) },
+        { label: `validation vs ${p}`, color: '#555', markers: true, points: byEval(ours.validLoss).map(([k, loss]): [number, number] => [k, relative(loss, t.validLoss[String(k)]!)]) },
+      ]),
+    },
+  ];
+  const writeAtomic = (file: string, data: string | Uint8Array) => {
+    fs.writeFileSync(`${file}.tmp`, data);
+    fs.renameSync(`${file}.tmp`, file);
+  };
+  fs.mkdirSync(outDir, { recursive: true });
+  writeAtomic(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  const svg = renderPanelsSvg(panels);
+  writeAtomic(`${stem}.svg`, svg);
+  writeAtomic(`${stem}.png`, renderPng(svg));
+  return result;
 }
