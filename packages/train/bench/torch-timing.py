@@ -165,6 +165,7 @@ def main():
     parser.add_argument("--budget", type=float, default=15.0, help="timed seconds per variant, after warm-up")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant (compilation happens here)")
     parser.add_argument("--peak-size", type=int, default=0, help="N of the N×N peak MatMul (default 8192 on CUDA, 1024 on the CPU; 0 keeps the default)")
+    parser.add_argument("--peak-seconds", type=float, default=1.0, help="how long each precision's peak MatMul is measured")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch's default)")
     parser.add_argument("--out", help="also write the JSON here (temp + rename) after every variant")
     args = parser.parse_args()
@@ -204,8 +205,8 @@ def main():
             os.replace(args.out + ".tmp", args.out)
 
     peak_size = args.peak_size or (8192 if args.device == "cuda" else 1024)
-    peaks = matmul_peak(args.device, peak_size)
-    report["matMulPeakTflops"] = {k: round(v / 1e12, 2) for k, v in peaks.items()}
+    peaks = matmul_peak(args.device, peak_size, args.peak_seconds)
+    report["matMulPeakTflops"] = {k: float(f"{v / 1e12:.4g}") for k, v in peaks.items()}
     report["matMulPeakSize"] = peak_size
     write()
     for variant in variants:
@@ -217,8 +218,8 @@ def main():
             try:
                 result = run_variant(variant, c, args.device, args.budget, args.warmup)
                 achieved = result["tokensPerSecond"] * report["flopsPerTokenTraining"]
-                result["achievedTflops"] = round(achieved / 1e12, 3)
-                result["mfu"] = round(achieved / peaks[PEAK_PRECISION[variant]], 4)
+                result["achievedTflops"] = float(f"{achieved / 1e12:.4g}")
+                result["mfu"] = float(f"{achieved / peaks[PEAK_PRECISION[variant]]:.4g}")
                 if variant == "tf32" and args.device == "cpu":
                     result["note"] = "TF32 is a CUDA setting: on the CPU this is the fp32 step again"
                 report["variants"][variant] = result
