@@ -4,9 +4,15 @@
 # Steps, each with its own time limit so that the whole stays well inside one 10-minute call:
 #   1. cuda-check: a CUDA session runs on the staged onnxruntime-node + provider (stops here if not);
 #   2. train: tokens/s and MFU of the TinyStories model at B 128 for each K in GPU_RUN_K (float32);
-#   3. generate: tokens/s with the KV cache, greedy (baked vs fed weights) and top-p, TinyStories model.
+#   3. generate: tokens/s with the KV cache, greedy (baked vs fed weights) and top-p, TinyStories model;
+#   4. torch-timing: PyTorch's step on the same model at B 128 (fp32, tf32, bf16-sdpa, compile-bf16), also
+#      when cuda-check failed (it needs no ORT); its JSON also goes to OUT_DIR/torch-timing.json;
+#   5. parity: ours and PyTorch trained from the same weights on the same windows (loss-parity.mjs),
+#      curves + plot in OUT_DIR/parity/loss-parity-<device>.{json,svg,png}.
+# GPU_RUN_ONLY=torch-timing,parity (a comma list of step names) runs just those, to split the run over calls.
 # Writes OUT_DIR/cuda-run.json: {started, steps: {name: {rc, seconds, result | stderrTail}}}.
-# Off the GPU (to test the script): GPU_RUN_DEVICE=cpu GPU_RUN_CONFIGS=small GPU_RUN_K=2 GPU_RUN_SKIP_CHECK=1.
+# Off the GPU (to test the script): GPU_RUN_DEVICE=cpu GPU_RUN_CONFIGS=small GPU_RUN_K=2 GPU_RUN_SKIP_CHECK=1
+#   GPU_RUN_TORCH_CONFIG=tiny GPU_RUN_TORCH_BUDGET=1 GPU_RUN_PARITY_CONFIG=small GPU_RUN_PARITY_STEPS=20.
 set -uo pipefail
 OUT=${1:?usage: gpu-device-run.sh OUT_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,13 +29,21 @@ step() { # name limit_s command...: runs it, keeps stdout as the result and the 
   echo "step $name: rc $rc" >&2
   return $rc
 }
+want() { [[ -z ${GPU_RUN_ONLY:-} || ",$GPU_RUN_ONLY," == *",$1,"* ]]; }
 cd "$HERE"
 if [[ -z ${GPU_RUN_SKIP_CHECK:-} ]]; then
   step cuda-check 60 node cuda-check.mjs || SKIP_REST=1
 fi
 if [[ -z ${SKIP_REST:-} ]]; then
-  step train 300 env BENCH_DEVICE="$DEVICE" BENCH_CONFIGS="$CONFIGS" BENCH_K="$K" BENCH_RUNS=${GPU_RUN_RUNS:-3} BENCH_GENERATE=0 node train-bench.mjs
-  step generate 180 env BENCH_DEVICE="$DEVICE" BENCH_CONFIGS="$CONFIGS" BENCH_TRAIN=0 BENCH_GENERATE_CONFIGS="$CONFIGS" node train-bench.mjs
+  want train && step train 300 env BENCH_DEVICE="$DEVICE" BENCH_CONFIGS="$CONFIGS" BENCH_K="$K" BENCH_RUNS=${GPU_RUN_RUNS:-3} BENCH_GENERATE=0 node train-bench.mjs
+  want generate && step generate 180 env BENCH_DEVICE="$DEVICE" BENCH_CONFIGS="$CONFIGS" BENCH_TRAIN=0 BENCH_GENERATE_CONFIGS="$CONFIGS" node train-bench.mjs
+fi
+want torch-timing && step torch-timing 150 python3 torch-timing.py --device "$DEVICE" --config "${GPU_RUN_TORCH_CONFIG:-tinystories}" \
+  --budget "${GPU_RUN_TORCH_BUDGET:-10}" --out "$OUT/torch-timing.json"
+if [[ -z ${SKIP_REST:-} ]] && want parity; then
+  step parity 170 env PARITY_DEVICE="$DEVICE" PARITY_CONFIG="${GPU_RUN_PARITY_CONFIG:-tinystories}" PARITY_STEPS="${GPU_RUN_PARITY_STEPS:-150}" \
+    PARITY_K=25 PARITY_PRECISION="${GPU_RUN_PARITY_PRECISION:-fp32,tf32}" PARITY_TRAIN=parity-data/train.bin PARITY_VALID=parity-data/valid.bin \
+    PARITY_OUT="$OUT/parity" node loss-parity.mjs
 fi
 # One JSON of every step (python3 is on the device machine; node is too, after assemble).
 node -e '
