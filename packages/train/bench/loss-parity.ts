@@ -16,7 +16,8 @@
  * Env: PARITY_DEVICE (cpu | cuda; default cpu), PARITY_CONFIG (small | tinystories; default small on
  * cpu, tinystories on cuda), PARITY_STEPS, PARITY_BATCH, PARITY_EVAL_EVERY, PARITY_EVAL_BATCHES,
  * PARITY_K (steps per ORT run, default 10), PARITY_PRECISION (fp32,tf32,bf16: a list; default fp32),
- * PARITY_SDPA=1 (torch attention through F.scaled_dot_product_attention), PARITY_THREADS (both sides),
+ * a precision with "-sdpa" (fp32-sdpa) runs PyTorch's attention through F.scaled_dot_product_attention, and
+ * beside its plain twin gives a PyTorch-against-PyTorch control (same math, other kernels), PARITY_THREADS (both sides),
  * PARITY_TRAIN / PARITY_VALID (uint16 token files with vocab ≤ 10k; default /tmp/loss-parity-data from
  * loss-parity-data.sh), PARITY_OUT (default .), PARITY_WORK, PARITY_PYTHON (python3), PARITY_TOLERANCE.
  * Run: pnpm --filter @cs336/train bench:parity (after pnpm build and loss-parity-data.sh).
@@ -53,7 +54,7 @@ const configName = env('PARITY_CONFIG', device === 'cuda' ? 'tinystories' : 'sma
 const base = CONFIGS[configName];
 if (!base) throw new Error(`PARITY_CONFIG: unknown config "${configName}"; choose from ${Object.keys(CONFIGS).join(', ')}`);
 const precisions = env('PARITY_PRECISION', 'fp32').split(',').filter((p) => p.length > 0);
-for (const p of precisions) if (!['fp32', 'tf32', 'bf16'].includes(p)) throw new Error(`PARITY_PRECISION: fp32, tf32 or bf16 (a comma list), got "${p}"`);
+for (const p of precisions) if (!/^(fp32|tf32|bf16)(-sdpa)?$/.test(p)) throw new Error(`PARITY_PRECISION: fp32, tf32 or bf16, each optionally with -sdpa (a comma list), got "${p}"`);
 const B = positive('PARITY_BATCH', base.batchSize);
 const steps = positive('PARITY_STEPS', base.steps);
 const evalEvery = positive('PARITY_EVAL_EVERY', base.evalEvery);
@@ -148,9 +149,9 @@ let report = writeResults();
 // 3. PyTorch, once per precision.
 for (const precision of precisions) {
   const out = path.join(work, `torch-${precision}.json`);
-  const args = [path.join(here, 'loss-parity.py'), work, out, '--device', device, '--precision', precision];
+  const args = [path.join(here, 'loss-parity.py'), work, out, '--device', device, '--precision', precision.replace('-sdpa', '')];
   if (threads) args.push('--threads', String(threads));
-  if (process.env.PARITY_SDPA === '1') args.push('--sdpa');
+  if (precision.endsWith('-sdpa')) args.push('--sdpa');
   log(`torch ${precision}: ${python} ${args.join(' ')}`);
   const run = spawnSync(python, args, { stdio: ['ignore', 'inherit', 'inherit'], env: threads ? { ...process.env, OMP_NUM_THREADS: String(threads) } : process.env });
   theirs[precision] = run.status === 0 ? (JSON.parse(fs.readFileSync(out, 'utf8')) as TorchCurves) : { error: `loss-parity.py exited with ${run.status ?? run.signal}` };
@@ -186,17 +187,29 @@ function writeResults() {
       validRelativeDifference: Object.fromEntries(validSteps.map((k, i) => [k, round(validRelative[i]!, 4)])),
     }];
   }));
+  // The noise floor: PyTorch against itself with the attention computed by other kernels (same math).
+  const controls = Object.fromEntries(Object.entries(theirs).flatMap(([p, t]) => {
+    const twin = theirs[`${p}-sdpa`];
+    if ('error' in t || !twin || 'error' in twin) return [];
+    const validRelative = Object.keys(t.validLoss).map((k) => relative(twin.validLoss[k]!, t.validLoss[k]!));
+    const trainRelative = t.trainLoss.map((loss, k) => relative(twin.trainLoss[k]!, loss));
+    return [[`${p}-sdpa vs ${p}`, {
+      maxRelativeValidLossDifference: round(Math.max(...validRelative), 4),
+      maxRelativeTrainLossDifference: round(Math.max(...trainRelative), 4),
+      meanRelativeTrainLossDifference: round(trainRelative.reduce((a, b) => a + b, 0) / trainRelative.length, 4),
+    }]];
+  }));
   const result = {
     config: configName, device, model: base!.model, batchSize: B, contextLength: T, steps, evalEvery, evalBatches, stepsPerRun: K,
     optimizer, learningRate: schedule.notes['learningRate'], seed: { weights: 0, windows: 1 },
     data: { train: path.basename(trainPath), trainTokens: train.length, valid: path.basename(validPath), validTokens: valid.length },
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, onnxruntime: '1.29.0', torch: probe.stdout.trim(), threads: threads ?? 'default', loadAverage: os.loadavg().map((x) => round(x, 2)) },
-    tolerance, ok: precisions.every((p) => (comparisons[p] as { withinTolerance?: boolean } | undefined)?.withinTolerance === true), comparisons,
+    tolerance, ok: precisions.every((p) => (comparisons[p] as { withinTolerance?: boolean } | undefined)?.withinTolerance === true), comparisons, torchAgainstTorch: controls,
     ours: { seconds: round(ours.seconds, 4), trainLoss: ours.trainLoss.map((x) => round(x)), gradNorm: ours.gradNorm.map((x) => round(x)), validLoss: ours.validLoss },
     torch: Object.fromEntries(Object.entries(theirs).map(([p, t]) => [p, 'error' in t ? t : { ...t, trainLoss: t.trainLoss.map((x) => round(x)), gradNorm: t.gradNorm.map((x) => round(x)) }])),
   };
 
-  const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728' };
+  const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728', 'fp32-sdpa': '#9467bd', 'tf32-sdpa': '#8c564b', 'bf16-sdpa': '#e377c2' };
   const curves = Object.entries(theirs).filter((e): e is [string, TorchCurves] => !('error' in e[1]));
   const byStep = (losses: number[]): Array<[number, number]> => losses.map((loss, k) => [k + 1, loss]);
   const byEval = (losses: Record<string, number>): Array<[number, number]> => Object.entries(losses).map(([k, loss]) => [Number(k), loss]);
@@ -208,8 +221,11 @@ function writeResults() {
       title: '|ours − PyTorch| / PyTorch (line train, dots validation)', xLabel: 'step', yLabel: 'relative difference', logY: true,
       series: curves.flatMap(([p, t]) => [
         { label: `train vs ${p}`, color: COLORS[p]!, points: ours.trainLoss.map((loss, k): [number, number] => [k + 1, relative(loss, t.trainLoss[k]!)]) },
-        { label: `validation vs ${p}`, color: '#555', markers: true, points: byEval(ours.validLoss).map(([k, loss]): [number, number] => [k, relative(loss, t.validLoss[String(k)]!)]) },
-      ]),
+        { label: `validation vs ${p}`, color: COLORS[p]!, markers: true, points: byEval(ours.validLoss).map(([k, loss]): [number, number] => [k, relative(loss, t.validLoss[String(k)]!)]) },
+      ]).concat(curves.filter(([p]) => !p.endsWith('-sdpa') && theirs[`${p}-sdpa`] && !('error' in theirs[`${p}-sdpa`]!)).map(([p, t]) => {
+        const twin = theirs[`${p}-sdpa`] as TorchCurves;
+        return { label: `PyTorch ${p}-sdpa vs ${p}, train`, color: '#999', points: t.trainLoss.map((loss, k): [number, number] => [k + 1, relative(twin.trainLoss[k]!, loss)]) };
+      })),
     },
   ];
   const writeAtomic = (file: string, data: string | Uint8Array) => {
