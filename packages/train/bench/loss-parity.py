@@ -16,7 +16,8 @@ square root, decay θ ← θ − αλθ after the update), which differs from to
 and in applying the decay before the update; written out so the two sides run the same algorithm.
 
 Precision: fp32 (TF32 off, the reference), tf32 (TF32 matmuls and cuDNN; only changes anything on CUDA),
-bf16 (autocast to bfloat16; parameters, optimizer and loss stay float32).
+bf16 (autocast to bfloat16; parameters, optimizer and loss stay float32), fp64 (everything in float64, from the
+same float32 weights: the exact-arithmetic yardstick that both float32 trainers' rounding is measured against).
 Writes OUT.json: {trainLoss[step], gradNorm[step], validLoss: {step: loss}, seconds, torch, device, precision}.
 """
 import argparse
@@ -159,7 +160,7 @@ def main():
     parser.add_argument("input_dir")
     parser.add_argument("out")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16"])
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16", "fp64"])
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch's default)")
     parser.add_argument("--sdpa", action="store_true", help="F.scaled_dot_product_attention instead of the written-out attention")
     args = parser.parse_args()
@@ -186,7 +187,8 @@ def main():
     resolve = lambda p: p if os.path.isabs(p) else os.path.join(args.input_dir, p)
     train_tokens = read_tokens(resolve(schedule["trainTokens"]), schedule["trainTokenCount"])
     valid_tokens = read_tokens(resolve(schedule["validTokens"]), schedule["validTokenCount"])
-    model.to(device)
+    dtype = torch.float64 if args.precision == "fp64" else torch.float32
+    model.to(device=device, dtype=dtype)
     model.sdpa = args.sdpa
     params = list(model.parameters())
     m = [torch.zeros_like(p) for p in params]
@@ -198,7 +200,7 @@ def main():
     def loss_of(batch):
         with autocast():
             logits = model(batch[:, :-1])
-        return F.cross_entropy(logits.float().reshape(-1, V), batch[:, 1:].reshape(-1))
+        return F.cross_entropy(logits.to(dtype).reshape(-1, V), batch[:, 1:].reshape(-1))
 
     @torch.no_grad()
     def validation_loss():

@@ -15,9 +15,8 @@
  *
  * Env: PARITY_DEVICE (cpu | cuda; default cpu), PARITY_CONFIG (small | tinystories; default small on
  * cpu, tinystories on cuda), PARITY_STEPS, PARITY_BATCH, PARITY_EVAL_EVERY, PARITY_EVAL_BATCHES,
- * PARITY_K (steps per ORT run, default 10), PARITY_PRECISION (fp32,tf32,bf16: a list; default fp32),
- * a precision with "-sdpa" (fp32-sdpa) runs PyTorch's attention through F.scaled_dot_product_attention, and
- * beside its plain twin gives a PyTorch-against-PyTorch control (same math, other kernels), PARITY_THREADS (both sides),
+ * PARITY_K (steps per ORT run, default 10), PARITY_PRECISION (fp32,tf32,bf16,fp64: a list; default fp32;
+ * "-sdpa" after one, e.g. fp32-sdpa, runs PyTorch's attention through F.scaled_dot_product_attention), PARITY_THREADS (both sides),
  * PARITY_TRAIN / PARITY_VALID (uint16 token files with vocab ≤ 10k; default /tmp/loss-parity-data from
  * loss-parity-data.sh), PARITY_OUT (default .), PARITY_WORK, PARITY_PYTHON (python3), PARITY_TOLERANCE.
  * Run: pnpm --filter @cs336/train bench:parity (after pnpm build and loss-parity-data.sh).
@@ -54,7 +53,7 @@ const configName = env('PARITY_CONFIG', device === 'cuda' ? 'tinystories' : 'sma
 const base = CONFIGS[configName];
 if (!base) throw new Error(`PARITY_CONFIG: unknown config "${configName}"; choose from ${Object.keys(CONFIGS).join(', ')}`);
 const precisions = env('PARITY_PRECISION', 'fp32').split(',').filter((p) => p.length > 0);
-for (const p of precisions) if (!/^(fp32|tf32|bf16)(-sdpa)?$/.test(p)) throw new Error(`PARITY_PRECISION: fp32, tf32 or bf16, each optionally with -sdpa (a comma list), got "${p}"`);
+for (const p of precisions) if (!/^((fp32|tf32|bf16)(-sdpa)?|fp64)$/.test(p)) throw new Error(`PARITY_PRECISION: fp32, tf32 or bf16, each optionally with -sdpa, or fp64 (a comma list), got "${p}"`);
 const B = positive('PARITY_BATCH', base.batchSize);
 const steps = positive('PARITY_STEPS', base.steps);
 const evalEvery = positive('PARITY_EVAL_EVERY', base.evalEvery);
@@ -187,13 +186,18 @@ function writeResults() {
       validRelativeDifference: Object.fromEntries(validSteps.map((k, i) => [k, round(validRelative[i]!, 4)])),
     }];
   }));
-  // The noise floor: PyTorch against itself with the attention computed by other kernels (same math).
-  const controls = Object.fromEntries(Object.entries(theirs).flatMap(([p, t]) => {
-    const twin = theirs[`${p}-sdpa`];
-    if ('error' in t || !twin || 'error' in twin) return [];
-    const validRelative = Object.keys(t.validLoss).map((k) => relative(twin.validLoss[k]!, t.validLoss[k]!));
-    const trainRelative = t.trainLoss.map((loss, k) => relative(twin.trainLoss[k]!, loss));
-    return [[`${p}-sdpa vs ${p}`, {
+  // Controls, PyTorch against PyTorch: X-sdpa against X (same math, other attention kernels), and every
+  // precision against fp64 (the exact-arithmetic yardstick; ours against it is comparisons.fp64).
+  const pairs: Array<[string, string]> = Object.keys(theirs).flatMap((p): Array<[string, string]> => [
+    ...(theirs[`${p}-sdpa`] ? [[`${p}-sdpa`, p] as [string, string]] : []),
+    ...(p !== 'fp64' && theirs['fp64'] ? [[p, 'fp64'] as [string, string]] : []),
+  ]);
+  const controls = Object.fromEntries(pairs.flatMap(([a, b]) => {
+    const [x, y] = [theirs[a]!, theirs[b]!];
+    if ('error' in x || 'error' in y) return [];
+    const validRelative = Object.keys(y.validLoss).map((k) => relative(x.validLoss[k]!, y.validLoss[k]!));
+    const trainRelative = y.trainLoss.map((loss, k) => relative(x.trainLoss[k]!, loss));
+    return [[`PyTorch ${a} vs ${b}`, {
       maxRelativeValidLossDifference: round(Math.max(...validRelative), 4),
       maxRelativeTrainLossDifference: round(Math.max(...trainRelative), 4),
       meanRelativeTrainLossDifference: round(trainRelative.reduce((a, b) => a + b, 0) / trainRelative.length, 4),
@@ -209,7 +213,7 @@ function writeResults() {
     torch: Object.fromEntries(Object.entries(theirs).map(([p, t]) => [p, 'error' in t ? t : { ...t, trainLoss: t.trainLoss.map((x) => round(x)), gradNorm: t.gradNorm.map((x) => round(x)) }])),
   };
 
-  const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728', 'fp32-sdpa': '#9467bd', 'tf32-sdpa': '#8c564b', 'bf16-sdpa': '#e377c2' };
+  const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728', 'fp32-sdpa': '#9467bd', 'tf32-sdpa': '#8c564b', 'bf16-sdpa': '#e377c2', fp64: '#17becf' };
   const curves = Object.entries(theirs).filter((e): e is [string, TorchCurves] => !('error' in e[1]));
   const byStep = (losses: number[]): Array<[number, number]> => losses.map((loss, k) => [k + 1, loss]);
   const byEval = (losses: Record<string, number>): Array<[number, number]> => Object.entries(losses).map(([k, loss]) => [Number(k), loss]);
@@ -222,9 +226,9 @@ function writeResults() {
       series: curves.flatMap(([p, t]) => [
         { label: `train vs ${p}`, color: COLORS[p]!, points: ours.trainLoss.map((loss, k): [number, number] => [k + 1, relative(loss, t.trainLoss[k]!)]) },
         { label: `validation vs ${p}`, color: COLORS[p]!, markers: true, points: byEval(ours.validLoss).map(([k, loss]): [number, number] => [k, relative(loss, t.validLoss[String(k)]!)]) },
-      ]).concat(curves.filter(([p]) => !p.endsWith('-sdpa') && theirs[`${p}-sdpa`] && !('error' in theirs[`${p}-sdpa`]!)).map(([p, t]) => {
-        const twin = theirs[`${p}-sdpa`] as TorchCurves;
-        return { label: `PyTorch ${p}-sdpa vs ${p}, train`, color: '#999', points: t.trainLoss.map((loss, k): [number, number] => [k + 1, relative(twin.trainLoss[k]!, loss)]) };
+      ]).concat(pairs.filter(([a, b]) => !('error' in theirs[a]!) && !('error' in theirs[b]!)).map(([a, b]) => {
+        const [x, y] = [theirs[a] as TorchCurves, theirs[b] as TorchCurves];
+        return { label: `PyTorch ${a} vs ${b}, train`, color: '#999', points: y.trainLoss.map((loss, k): [number, number] => [k + 1, relative(x.trainLoss[k]!, loss)]) };
       })),
     },
   ];
