@@ -64,6 +64,20 @@ describe('clipGradientsGraph through ORT', () => {
     host.forEach((h, i) => h.forEach((x, j) => expect(Number(out[`c${i}`]!.data[j])).toBeCloseTo(x * factor, 14)));
   });
 
+  it('measures the norm of a large float32 gradient to float64 accuracy (1e-6); one float32 pass was 4e-5 off', async () => {
+    const [rows, cols] = [10_000, 128];
+    const uniform = seededUniform(11);
+    // Mostly small entries with a few large ones, like an LM head's gradient.
+    const data = Float32Array.from({ length: rows * cols }, (_, i) => (uniform() - 0.5) * (i % 997 === 0 ? 1e-1 : 1e-3));
+    const g = new GraphBuilder('clip');
+    const x = g.input('g', 'float32', [rows, cols]);
+    g.output(clipGradientsGraph([x], 1).norm, 'norm');
+    const out = await runGraph(g, { g: hostTensor('float32', [rows, cols], data) });
+    let sumOfSquares = 0;
+    for (const v of data) sumOfSquares += v * v;
+    expect(Math.abs(Number(out['norm']!.data[0]) / Math.sqrt(sumOfSquares) - 1)).toBeLessThan(1e-6);
+  });
+
   it('leaves small gradients alone', async () => {
     const g = new GraphBuilder('clip');
     const x = g.input('g', 'float32', [2]);
