@@ -20,7 +20,7 @@ import {
 } from './train-step.js';
 
 /** Bumped when the graphs change shape or meaning, so old artifact folders are rebuilt. */
-export const ARTIFACTS_FORMAT = 'cs336-artifacts/1';
+export const ARTIFACTS_FORMAT = 'cs336-artifacts/2'; // 2: the clip norm's float64 row sums (@cs336/optim)
 export const OPSET = 18;
 
 export interface TensorInfo {
