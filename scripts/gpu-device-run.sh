@@ -41,7 +41,7 @@ fi
 want torch-timing && step torch-timing 150 python3 torch-timing.py --device "$DEVICE" --config "${GPU_RUN_TORCH_CONFIG:-tinystories}" \
   --budget "${GPU_RUN_TORCH_BUDGET:-10}" --out "$OUT/torch-timing.json"
 if [[ -z ${SKIP_REST:-} ]] && want parity; then
-  step parity 170 env PARITY_DEVICE="$DEVICE" PARITY_CONFIG="${GPU_RUN_PARITY_CONFIG:-tinystories}" PARITY_STEPS="${GPU_RUN_PARITY_STEPS:-150}" \
+  step parity 170 env PARITY_DEVICE="$DEVICE" PARITY_CONFIG="${GPU_RUN_PARITY_CONFIG:-tinystories}" PARITY_STEPS="${GPU_RUN_PARITY_STEPS:-100}" \
     PARITY_K=25 PARITY_PRECISION="${GPU_RUN_PARITY_PRECISION:-fp32,tf32}" PARITY_TRAIN=parity-data/train.bin PARITY_VALID=parity-data/valid.bin \
     PARITY_OUT="$OUT/parity" node loss-parity.mjs
 fi
