@@ -260,6 +260,27 @@ describe('reductions and normalizers', () => {
     expectClose(out.all?.data as Float64Array, [data.reduce((a, b) => a + b, 0)], 1e-12);
   });
 
+  it('argMax, cumSum and topK: ties go to the lower index (the last one with selectLastIndex)', async () => {
+    const g = new GraphBuilder('t');
+    const x = g.input('x', 'float64', [2, 5]);
+    g.output(op.argMax(x, -1, false), 'first');
+    g.output(op.argMax(x, 1, true, true), 'last');
+    g.output(op.cumSum(x, 1), 'running');
+    const top = op.topK(x, 3);
+    expect(top.values.shape).toEqual([2, 3]);
+    g.output(top.values, 'values');
+    g.output(top.indices, 'indices');
+    const rows = [[1, 3, 0.5, 3, 2], [0.1, 0.2, 0.2, 0.2, 0.3]];
+    const out = await runGraph(g, { x: tensor('float64', [2, 5], rows.flat()) });
+    expect(Array.from(out.first!.data as BigInt64Array, Number)).toEqual([1, 4]);
+    expect(Array.from(out.last!.data as BigInt64Array, Number)).toEqual([3, 4]);
+    // Summed left to right in float64, as a plain loop does.
+    expect(Array.from(out.running!.data as Float64Array)).toEqual(rows.flatMap((r) => r.map((_, i) => r.slice(0, i + 1).reduce((a, b) => a + b, 0))));
+    expect(Array.from(out.values!.data as Float64Array)).toEqual([3, 3, 2, 0.3, 0.2, 0.2]);
+    expect(Array.from(out.indices!.data as BigInt64Array, Number)).toEqual([1, 3, 4, 4, 1, 2]);
+    expect(() => op.topK(x, 6)).toThrow(/k = 6 must be an integer in \[1, 5\]/);
+  });
+
   it('softmax and logSoftmax along an axis', async () => {
     const g = new GraphBuilder('t');
     const x = g.input('x', 'float64', dims);

@@ -504,6 +504,35 @@ export const reduceSum = (x: Value, axes?: readonly number[], keepdims = true): 
 export const reduceMean = (x: Value, axes?: readonly number[], keepdims = true): Value => reduce('ReduceMean', x, axes, keepdims);
 export const reduceMax = (x: Value, axes?: readonly number[], keepdims = true): Value => reduce('ReduceMax', x, axes, keepdims);
 
+/** Index (int64) of the largest value along `axis`: the first one on ties, the last with selectLastIndex. */
+export function argMax(x: Value, axis = -1, keepdims = true, selectLastIndex = false): Value {
+  const ctx = context('ArgMax', [x]);
+  const a = normalizeAxis(axis, x.shape.length, ctx.where);
+  const out: Dim[] = x.shape.flatMap((d, i) => (i !== a ? [d] : keepdims ? [1] : []));
+  return first(emit(ctx, 'ArgMax', [x], [{ dtype: 'int64', shape: out }], { axis: a, keepdims: keepdims ? 1 : 0, select_last_index: selectLastIndex ? 1 : 0 }));
+}
+
+/** Running sum along `axis`, in index order: out[i] = x[0] + … + x[i]. */
+export function cumSum(x: Value, axis = -1): Value {
+  const ctx = context('CumSum', [x]);
+  const a = normalizeAxis(axis, x.shape.length, ctx.where);
+  return first(emit(ctx, 'CumSum', [x, ctx.g.constant(hostTensor('int64', [], [a]))], [{ dtype: x.dtype, shape: x.shape }]));
+}
+
+/**
+ * The k largest values along `axis`, sorted descending, and their indices (int64). ONNX breaks ties
+ * by index: of equal values the lower index comes first.
+ */
+export function topK(x: Value, k: number, axis = -1): { values: Value; indices: Value } {
+  const ctx = context('TopK', [x]);
+  const a = normalizeAxis(axis, x.shape.length, ctx.where);
+  const length = x.shape[a];
+  if (!Number.isInteger(k) || k < 1 || (typeof length === 'number' && k > length)) throw new Error(`${ctx.where}: k = ${k} must be an integer in [1, ${String(length)}]`);
+  const out = x.shape.map((d, i) => (i === a ? k : d));
+  const [values, indices] = emit(ctx, 'TopK', [x, ctx.g.constant(hostTensor('int64', [1], [k]))], [{ dtype: x.dtype, shape: out }, { dtype: 'int64', shape: out }], { axis: a, largest: 1, sorted: 1 });
+  return { values: values as Value, indices: indices as Value };
+}
+
 function normalizer(opType: string, x: Value, axis: number): Value {
   const ctx = context(opType, [x]);
   requireFloat(ctx, x);
