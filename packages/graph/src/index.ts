@@ -20,6 +20,7 @@ export {
   sqrt,
   reciprocal,
   exp,
+  floor,
   log,
   erf,
   tanh,

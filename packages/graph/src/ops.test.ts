@@ -72,6 +72,7 @@ describe('unary functions', () => {
     ['sqrt', op.sqrt, Math.sqrt, 'float64'],
     ['reciprocal', op.reciprocal, (x) => 1 / x, 'float64'],
     ['exp', op.exp, Math.exp, 'float64'],
+    ['floor', (x) => op.floor(op.mul(x, 3)), (x) => Math.floor(3 * x), 'float64'],
     ['log', op.log, Math.log, 'float64'],
     ['tanh', op.tanh, Math.tanh, 'float64'],
     ['sigmoid', op.sigmoid, (x) => 1 / (1 + Math.exp(-x)), 'float64'],

@@ -124,6 +124,7 @@ export const relu = (x: Value): Value => unary('Relu', x);
 export const sqrt = (x: Value): Value => unary('Sqrt', x);
 export const reciprocal = (x: Value): Value => unary('Reciprocal', x);
 export const exp = (x: Value): Value => unary('Exp', x);
+export const floor = (x: Value): Value => unary('Floor', x);
 export const log = (x: Value): Value => unary('Log', x);
 export const erf = (x: Value): Value => unary('Erf', x);
 export const tanh = (x: Value): Value => unary('Tanh', x);

@@ -9,7 +9,9 @@ import { Session, bakeParameters, type HostTensor, type SessionOptions } from '@
 import { resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import type { ArtifactManifest } from './artifacts.js';
 import { loadCheckpoint, type CheckpointMetadata } from './checkpoint.js';
-import type { NextTokenModel } from './generate.js';
+import { FINITE_OUTPUT, GENERATED_OUTPUT, STOP_TOKEN_INPUT, UNIFORMS_INPUT, buildDecodeLoopGraph } from './decode-loop.js';
+import type { NextTokenModel, RuntimeSampling } from './generate.js';
+import { UNIFORM_SCALE, type SamplingSettings } from './sampling-graph.js';
 import {
   GRAD_NORMS_OUTPUT, IDS_INPUT, LAST_POSITION_INPUT, LEARNING_RATES_INPUT, LOGITS_OUTPUT, LOSSES_OUTPUT, LOSS_OUTPUT, STEP_INPUT,
   POSITION_INPUT, TOKENS_INPUT, buildDecodeStepGraph, buildPrefillGraph, kvName, momentName, updatedName,
@@ -160,8 +162,10 @@ export class InferenceModel implements NextTokenModel {
   private readonly parameterFeeds: Record<string, HostTensor>;
   /** The ids of the last call and the keys/values the model computed for them, as the next step's `past` feeds. */
   private cached: { ids: number[]; past: Record<string, HostTensor> } | undefined;
-  /** How many times each graph ran: a prefill per new prompt or slid window, a step per cached token. */
-  readonly runs = { prefill: 0, step: 0 };
+  /** How many times each graph ran: a prefill per new prompt or slid window, a step per cached token, a loop per chunk. */
+  readonly runs = { prefill: 0, step: 0, loop: 0 };
+  /** The decode_loop session of the last sampling settings (its constants), built on first use. */
+  private loopSession: { key: string; session: Promise<Session> } | undefined;
 
   private constructor(
     private readonly prefill: Session,
@@ -170,6 +174,9 @@ export class InferenceModel implements NextTokenModel {
     /** Fed on every run; empty when the graphs carry the parameters. */
     parameterFeeds: Record<string, HostTensor>,
     readonly weights: InferenceWeights,
+    /** For building decode_loop graphs on demand. */
+    private readonly parameters: ReadonlyMap<string, Float32Array>,
+    private readonly sessionOptions: SessionOptions,
     /** The checkpoint's metadata when built from one (its trainConfig names the tokenizer). */
     readonly metadata?: CheckpointMetadata,
   ) {
@@ -193,7 +200,7 @@ export class InferenceModel implements NextTokenModel {
     const step = await Session.create(stepModel!, sessionOptions);
     const feeds: Record<string, HostTensor> = {};
     if (weights === 'fed') for (const spec of transformerParameters(model)) feeds[spec.name] = tensor(spec.shape, byName.get(spec.name)!);
-    return new InferenceModel(prefill, step, model, feeds, weights, metadata);
+    return new InferenceModel(prefill, step, model, feeds, weights, byName, sessionOptions, metadata);
   }
 
   /** For the model of an artifacts folder (its manifest's config; the graphs are built in memory). */
@@ -244,9 +251,60 @@ export class InferenceModel implements NextTokenModel {
     return out[LOGITS_OUTPUT]!.data as Float32Array;
   }
 
+  /**
+   * generate()'s 'loop' decode (see NextTokenModel.continueInRuntime): when the cache holds every id
+   * but the last, runs the decode_loop graph for uniforms.length tokens in one session.run, so the cache
+   * crosses the host link once per chunk instead of twice per token. Undefined when nothing is cached
+   * for these ids (generate() then steps, which prefills). The graph bakes temperature and top-p in as
+   * constants, so a new setting builds (and keeps) a new session.
+   */
+  async continueInRuntime(ids: readonly number[], uniforms: Float64Array, sampling: RuntimeSampling): Promise<number[] | undefined> {
+    const previous = this.cached;
+    if (!previous || ids.length !== previous.ids.length + 1 || !previous.ids.every((id, i) => id === ids[i])) return undefined;
+    const position = previous.ids.length;
+    if (position + uniforms.length > this.contextLength) {
+      throw new Error(`continueInRuntime: ${uniforms.length} tokens from position ${position} run past the context length ${this.contextLength}`);
+    }
+    if (uniforms.length === 0) return [];
+    const session = await this.decodeLoopSession({ temperature: sampling.temperature, topP: sampling.topP });
+    const feeds: Record<string, HostTensor> = { ...this.parameterFeeds, ...previous.past };
+    feeds[IDS_INPUT] = { dtype: 'int64', dims: [1, 1], data: new BigInt64Array([BigInt(ids[position]!)]) };
+    feeds[POSITION_INPUT] = { dtype: 'int64', dims: [1], data: new BigInt64Array([BigInt(position)]) };
+    feeds[UNIFORMS_INPUT] = { dtype: 'int64', dims: [uniforms.length], data: BigInt64Array.from(uniforms, (u) => BigInt(u * UNIFORM_SCALE)) };
+    feeds[STOP_TOKEN_INPUT] = { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(sampling.stopToken ?? -1)]) };
+    this.cached = undefined; // until this call succeeds
+    const out = await session.run(feeds);
+    this.runs.loop++;
+    const finite = out[FINITE_OUTPUT]?.data as Uint8Array | undefined;
+    if (finite?.includes(0)) throw new Error('the model produced non-finite logits; the checkpoint may be diverged');
+    const generated = Array.from(out[GENERATED_OUTPUT]!.data as BigInt64Array, Number);
+    const past: Record<string, HostTensor> = {};
+    for (let i = 0; i < this.model.numLayers; i++) {
+      for (const part of ['k', 'v'] as const) past[kvName('past', i, part)] = out[kvName('present', i, part)]!;
+    }
+    this.cached = { ids: [...ids, ...generated.slice(0, -1)], past };
+    return generated;
+  }
+
+  private async decodeLoopSession(sampling: SamplingSettings): Promise<Session> {
+    // Greedy ignores top-p; the key keeps one session per distinct graph.
+    const key = sampling.temperature === 0 ? 'greedy' : `${sampling.temperature}/${sampling.topP}`;
+    if (this.loopSession?.key !== key) {
+      const old = this.loopSession?.session;
+      const graph = buildDecodeLoopGraph(this.model, sampling).toModel({ producer: '@cs336/train' });
+      const session = Session.create(this.weights === 'baked' ? bakeParameters(graph, this.parameters) : graph, this.sessionOptions);
+      this.loopSession = { key, session };
+      if (old) await (await old).release();
+    }
+    return this.loopSession.session;
+  }
+
   async release(): Promise<void> {
     this.cached = undefined;
     await this.prefill.release();
     await this.step.release();
+    const loopSession = this.loopSession?.session;
+    this.loopSession = undefined;
+    if (loopSession) await (await loopSession).release();
   }
 }
