@@ -13,8 +13,13 @@ export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
 export { escapeXml, logTicks, niceTicks, renderLossCurveSvg, renderPanelsSvg, renderPng, writeLossCurve } from './loss-curve.js';
 export type { PlotPanel, PlotSeries } from './loss-curve.js';
-export { DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, resolveGenerateOptions } from './generate.js';
-export type { GenerateOptions, NextTokenModel } from './generate.js';
+export { DECODE_MODES, DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, pickToken, resolveGenerateOptions } from './generate.js';
+export type { DecodeMode, GenerateOptions, NextTokenModel, RuntimeSampling } from './generate.js';
+export { softmaxExp } from './softmax-exp.js';
+export { UNIFORM_SCALE, sampleToken } from './sampling-graph.js';
+export type { SampledToken, SamplingSettings } from './sampling-graph.js';
+export { FINITE_OUTPUT, GENERATED_OUTPUT, STOP_TOKEN_INPUT, UNIFORMS_INPUT, buildDecodeLoopGraph } from './decode-loop.js';
+export type { DecodeLoopOptions } from './decode-loop.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
 export type { ArtifactManifest, BuildArtifactsResult, TensorInfo } from './artifacts.js';
 export {

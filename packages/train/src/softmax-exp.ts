@@ -32,11 +32,13 @@ export const NEGATIVE_POWERS_OF_TWO: Float64Array = (() => {
   return table;
 })();
 
+const [C0, C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13] = EXP_COEFFICIENTS as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+
 export function softmaxExp(x: number): number {
   const clamped = Math.min(Math.max(x, SOFTMAX_EXP_MIN), 0);
   const n = Math.floor(clamped * LOG2E + 0.5);
   const r = clamped - n * LN2_HI - n * LN2_LO;
-  let p = EXP_COEFFICIENTS[EXP_COEFFICIENTS.length - 1]!;
-  for (let k = EXP_COEFFICIENTS.length - 2; k >= 0; k--) p = p * r + EXP_COEFFICIENTS[k]!;
+  // Horner's rule written out (a loop over the coefficient array ran 6× slower than Math.exp).
+  const p = ((((((((((((C13 * r + C12) * r + C11) * r + C10) * r + C9) * r + C8) * r + C7) * r + C6) * r + C5) * r + C4) * r + C3) * r + C2) * r + C1) * r + C0;
   return p * NEGATIVE_POWERS_OF_TWO[-n]!;
 }
