@@ -32,6 +32,12 @@ export interface KvCache {
   past?: readonly KeysValues[];
   position?: Value;
   present: KeysValues[];
+  /**
+   * 'grow' (default): `past` holds exactly the positions before `position` and `present` appends the
+   * new one. 'fixed': `past` is preallocated [B, h, Tmax, dk] (static Tmax), the new keys and values are
+   * written at slot `position` and attention ignores the slots after it; `present` has past's shape.
+   */
+  layout?: 'grow' | 'fixed';
 }
 
 const dropoutCounts = new WeakMap<GraphBuilder, number>();

@@ -36,7 +36,8 @@ export function transformerLm(ids: Value, weights: ParameterValues, config: Tran
       x = transformerBlock(x, layerWeights(weights, i), config, options);
       continue;
     }
-    const kv: NonNullable<AttentionOptions['kv']> = cache.past ? { past: cache.past[i]! } : {}; // the attention fills kv.present
+    // The attention fills kv.present.
+    const kv: NonNullable<AttentionOptions['kv']> = cache.past ? { past: cache.past[i]!, ...(cache.layout === 'fixed' ? { writeAt: cache.position! } : {}) } : {};
     x = transformerBlock(x, layerWeights(weights, i), config, { ...options, kv });
     cache.present[i] = kv.present!;
   }

@@ -10,7 +10,8 @@
  *    0.8, top-p 0.95; greedy with the parameters baked into the graphs (the default) against fed on every
  *    run, alternated (all in the step mode); then the decode loop against the step mode, greedy and
  *    sampled, alternated, per chunk size (BENCH_DECODE_CHUNKS, default 32), each mode reported on its
- *    own, with the bytes per token each sends over the host link. BENCH_GENERATE=0 skips it, BENCH_GENERATE_CONFIGS picks its configs, BENCH_TRAIN=0
+ *    own (and the loop with a preallocated fixed-size cache, BENCH_DECODE_FIXED=0 skips it), with the
+ *    bytes per token each sends over the host link. BENCH_GENERATE=0 skips it, BENCH_GENERATE_CONFIGS picks its configs, BENCH_TRAIN=0
  *    skips the training configs. BENCH_K=8,32 times every training config at each of those K.
  * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS,
  * BENCH_DEVICE (cpu | cuda; cuda needs the provider, see @cs336/graph's README), BENCH_CONFIGS (names,
@@ -148,13 +149,18 @@ async function benchGeneration(config: BenchConfig) {
   const usual: Sampling = { temperature: 0.8, topP: 0.95, seed: 0 }; // the CLI's usual sampling
   // Step against loop (decode_loop, the KV cache carried inside one run per chunk), baked weights, greedy
   // and sampled, alternated per chunk size; the ids of both modes must agree.
+  // The loop's cache grows by a Concat per step (the default) or sits preallocated at the full context
+  // ('fixed'); BENCH_DECODE_FIXED=0 leaves the fixed layout out.
+  const fixed = process.env.BENCH_DECODE_FIXED === '0' ? undefined : await InferenceModel.fromParameters(model, parameters, { threads, device, weights: 'baked', decodeCache: 'fixed' });
   const loop = [];
   for (const decodeChunk of decodeChunks) {
-    const results = { greedy: { step: [] as Awaited<ReturnType<typeof timed>>[], loop: [] as Awaited<ReturnType<typeof timed>>[] }, sampled: { step: [] as Awaited<ReturnType<typeof timed>>[], loop: [] as Awaited<ReturnType<typeof timed>>[] } };
+    type Timed = Awaited<ReturnType<typeof timed>>;
+    const results = { greedy: { step: [] as Timed[], loop: [] as Timed[], fixed: [] as Timed[] }, sampled: { step: [] as Timed[], loop: [] as Timed[], fixed: [] as Timed[] } };
     for (let round = 0; round < 2; round++) {
       for (const [which, sampling] of [['greedy', { temperature: 0 }], ['sampled', usual]] as const) {
         results[which].step.push(await timed(cached, sampling, { decode: 'step' }));
         results[which].loop.push(await timed(cached, sampling, { decode: 'loop', decodeChunk }));
+        if (fixed) results[which].fixed.push(await timed(fixed, sampling, { decode: 'loop', decodeChunk }));
       }
     }
     const report: Record<string, number | boolean> = { decodeChunk };
@@ -165,10 +171,16 @@ async function benchGeneration(config: BenchConfig) {
       report[`${which}StepTokensPerSecond`] = Number(step.tokensPerSecond.toFixed(1));
       report[`${which}LoopTokensPerSecond`] = Number(inLoop.tokensPerSecond.toFixed(1));
       report[`${which}LoopOverStep`] = Number((inLoop.tokensPerSecond / step.tokensPerSecond).toFixed(2));
+      if (fixed) {
+        const inFixed = fastest(results[which].fixed);
+        if (step.ids.join() !== inFixed.ids.join()) throw new Error(`generation bench ${config.name}: the fixed-cache loop (chunk ${decodeChunk}) generated different ${which} ids from 'step'`);
+        report[`${which}LoopFixedCacheTokensPerSecond`] = Number(inFixed.tokensPerSecond.toFixed(1));
+      }
     }
     report.idsIdentical = true;
     loop.push(report);
   }
+  await fixed?.release();
   const sampled = await timed(cached, usual);
   await cached.release();
   await fed.release();

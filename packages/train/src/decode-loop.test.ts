@@ -24,12 +24,12 @@ async function bothModes(model: InferenceModel, prompt: number[], options: Parti
   return { loop, step };
 }
 
-describe.each<InferenceWeights>(['baked', 'fed'])('decode loop, weights %s', (weights) => {
+describe.each<[InferenceWeights, 'grow' | 'fixed']>([['baked', 'grow'], ['fed', 'grow'], ['baked', 'fixed']])('decode loop, weights %s, cache %s', (weights, decodeCache) => {
   let model: InferenceModel;
   let flat: InferenceModel;
   beforeAll(async () => {
-    model = await InferenceModel.fromParameters(config, parameters(1, 8), { threads: 1, weights });
-    flat = await InferenceModel.fromParameters(config, parameters(2, 1.5), { threads: 1, weights });
+    model = await InferenceModel.fromParameters(config, parameters(1, 8), { threads: 1, weights, decodeCache });
+    flat = await InferenceModel.fromParameters(config, parameters(2, 1.5), { threads: 1, weights, decodeCache });
   });
   afterAll(async () => {
     await model.release();
@@ -88,11 +88,11 @@ describe.each<InferenceWeights>(['baked', 'fed'])('decode loop, weights %s', (we
 });
 
 describe('decode_loop graph', () => {
-  it('outputs the logits of the float64 reference forward pass at every step, and the greedy ids', async () => {
+  it.each(['grow', 'fixed'] as const)('outputs the logits of the float64 reference forward pass at every step, and the greedy ids (cache %s)', async (cacheLayout) => {
     const params = parameters(3, 8);
     const prompt = [4, 40, 90];
     const prefill = await Session.create(buildPrefillGraph(config), { threads: 1 });
-    const decode = await Session.create(buildDecodeLoopGraph(config, { temperature: 0, topP: 1 }, { logits: true }), { threads: 1 });
+    const decode = await Session.create(buildDecodeLoopGraph(config, { temperature: 0, topP: 1 }, { logits: true, cache: cacheLayout }), { threads: 1 });
     const weightFeeds: Record<string, HostTensor> = {};
     for (const spec of transformerParameters(config)) weightFeeds[spec.name] = { dtype: 'float32', dims: spec.shape, data: params.get(spec.name)! };
     // The prompt without its last id goes through prefill; the last id is the loop's first pending one.

@@ -153,6 +153,8 @@ export type InferenceWeights = 'baked' | 'fed';
 
 export interface InferenceOptions extends SessionOptions {
   weights?: InferenceWeights;
+  /** The decode loop's cache layout (DecodeLoopOptions.cache); 'grow' (default) measured faster. */
+  decodeCache?: 'grow' | 'fixed';
 }
 
 export class InferenceModel implements NextTokenModel {
@@ -174,6 +176,7 @@ export class InferenceModel implements NextTokenModel {
     /** Fed on every run; empty when the graphs carry the parameters. */
     parameterFeeds: Record<string, HostTensor>,
     readonly weights: InferenceWeights,
+    readonly decodeCache: 'grow' | 'fixed',
     /** For building decode_loop graphs on demand. */
     private readonly parameters: ReadonlyMap<string, Float32Array>,
     private readonly sessionOptions: SessionOptions,
@@ -186,7 +189,8 @@ export class InferenceModel implements NextTokenModel {
   }
 
   private static async build(model: TransformerConfig, parameters: Map<string, Float32Array>, options: InferenceOptions, metadata?: CheckpointMetadata): Promise<InferenceModel> {
-    const { weights = 'baked', ...sessionOptions } = options;
+    const { weights = 'baked', decodeCache = 'grow', ...sessionOptions } = options;
+    if (decodeCache !== 'grow' && decodeCache !== 'fixed') throw new Error(`InferenceModel: decodeCache must be 'grow' or 'fixed', got ${JSON.stringify(decodeCache)}`);
     if (weights !== 'baked' && weights !== 'fed') throw new Error(`InferenceModel: weights must be 'baked' or 'fed', got ${JSON.stringify(weights)}`);
     const byName = new Map<string, Float32Array>();
     for (const spec of transformerParameters(model)) {
@@ -200,7 +204,7 @@ export class InferenceModel implements NextTokenModel {
     const step = await Session.create(stepModel!, sessionOptions);
     const feeds: Record<string, HostTensor> = {};
     if (weights === 'fed') for (const spec of transformerParameters(model)) feeds[spec.name] = tensor(spec.shape, byName.get(spec.name)!);
-    return new InferenceModel(prefill, step, model, feeds, weights, byName, sessionOptions, metadata);
+    return new InferenceModel(prefill, step, model, feeds, weights, decodeCache, byName, sessionOptions, metadata);
   }
 
   /** For the model of an artifacts folder (its manifest's config; the graphs are built in memory). */
@@ -291,7 +295,7 @@ export class InferenceModel implements NextTokenModel {
     const key = sampling.temperature === 0 ? 'greedy' : `${sampling.temperature}/${sampling.topP}`;
     if (this.loopSession?.key !== key) {
       const old = this.loopSession?.session;
-      const graph = buildDecodeLoopGraph(this.model, sampling).toModel({ producer: '@cs336/train' });
+      const graph = buildDecodeLoopGraph(this.model, sampling, { cache: this.decodeCache }).toModel({ producer: '@cs336/train' });
       const session = Session.create(this.weights === 'baked' ? bakeParameters(graph, this.parameters) : graph, this.sessionOptions);
       this.loopSession = { key, session };
       if (old) await (await old).release();
