@@ -19,6 +19,9 @@ import {
 } from '@cs336/graph';
 import { EXP_COEFFICIENTS, LN2_HI, LN2_LO, LOG2E, NEGATIVE_POWERS_OF_TWO, SOFTMAX_EXP_MIN } from './softmax-exp.js';
 
+// ArgMax over a bool mask goes through float32, not int32: the CUDA provider's ArgMax takes floats only,
+// and a CPU fallback inside the Loop body would copy the mask to the host every step.
+
 /** Temperature and top-p as generate() takes them; they become constants of the graph. */
 export interface SamplingSettings {
   temperature: number;
@@ -52,15 +55,15 @@ export function sampleToken(logits: Value, u53: Value, settings: SamplingSetting
     const mass = cumSum(values, -1);
     const reached = not(less(mass, settings.topP)); // mass ≥ topP
     // The nucleus ends at the first rank whose mass reaches topP, or keeps everything when rounding never gets there.
-    const cut = where(lastAlong(reached, V), argMax(cast(reached, 'int32'), -1, true), g.constant(hostTensor('int64', [1, 1], [V - 1])));
+    const cut = where(lastAlong(reached, V), argMax(cast(reached, 'float32'), -1, true), g.constant(hostTensor('int64', [1, 1], [V - 1])));
     const ranks = g.constant(hostTensor('int64', [1, V], Array.from({ length: V }, (_, i) => i)));
     const renormalized = where(greater(ranks, cut), 0, div(values, gatherElements(mass, cut, -1)));
     kept = scatterElements(constantOfShape(int64s(g, [1, V]), 0, 'float64'), indices, renormalized, -1); // back to id order
   }
   const u = div(cast(u53, 'float64'), UNIFORM_SCALE);
   const passed = less(u, cumSum(kept, -1)); // [1, V]
-  const lastKept = argMax(cast(greater(kept, 0), 'int32'), -1, false, true);
-  const id = where(squeeze(lastAlong(passed, V), [0, 1]), argMax(cast(passed, 'int32'), -1, false), lastKept);
+  const lastKept = argMax(cast(greater(kept, 0), 'float32'), -1, false, true);
+  const id = where(squeeze(lastAlong(passed, V), [0, 1]), argMax(cast(passed, 'float32'), -1, false), lastKept);
   return { id, finite };
 }
 
