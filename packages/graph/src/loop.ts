@@ -46,9 +46,7 @@ export function loop(g: GraphBuilder, spec: LoopSpec): LoopResult {
   const body = g.createSubgraph('loop_body');
   const iteration = body.subgraphInput('iteration', 'int64', []);
   const condition = body.subgraphInput('cond', 'bool', []);
-  // A symbolic size may change from one iteration to the next (a growing KV cache), so inside the body
-  // and after the loop it is a fresh unknown dim, never the initial value's.
-  const carriedIn = spec.carried.map((v, i) => body.subgraphInput(`carried_${i}`, v.dtype, v.shape.map((d) => (typeof d === 'number' ? d : body.unknownDim()))));
+  const carriedIn = spec.carried.map((v, i) => body.subgraphInput(`carried_${i}`, v.dtype, v.shape));
   const result = spec.body(body, iteration, carriedIn);
   const scans = result.scanOutputs ?? [];
   if (result.carried.length !== spec.carried.length) {
@@ -72,7 +70,8 @@ export function loop(g: GraphBuilder, spec: LoopSpec): LoopResult {
 
   const tripDim: Dim = typeof spec.tripCount === 'number' && !result.condition ? spec.tripCount : g.unknownDim();
   const outputs = [
-    ...spec.carried.map((v) => ({ dtype: v.dtype, shape: v.shape.map((d) => (typeof d === 'number' ? d : g.unknownDim())) })),
+    // A symbolic size the body changes (a KV cache growing by a position per step) is unknown after the loop.
+    ...spec.carried.map((v, i) => ({ dtype: v.dtype, shape: v.shape.map((d, j) => (d === result.carried[i]!.shape[j] ? d : g.unknownDim())) })),
     ...scans.map((v) => ({ dtype: v.dtype, shape: [tripDim, ...v.shape] })),
   ];
   const alwaysTrue = g.constant(hostTensor('bool', [], [1]));
