@@ -163,21 +163,28 @@ async function benchGeneration(config: BenchConfig) {
         if (fixed) results[which].fixed.push(await timed(fixed, sampling, { decode: 'loop', decodeChunk }));
       }
     }
-    const report: Record<string, number | boolean> = { decodeChunk };
+    // On the CPU the ids are equal bit for bit (tested); on another device a kernel may round or order ties
+    // differently, so a difference is reported (the first differing position), not thrown.
+    const report: Record<string, number | boolean> = { decodeChunk, idsIdentical: true };
+    const compare = (label: string, a: number[], b: number[]) => {
+      const at = a.findIndex((id, i) => id !== b[i]);
+      if (at < 0 && a.length === b.length) return;
+      report.idsIdentical = false;
+      report[`${label}FirstDifference`] = at < 0 ? Math.min(a.length, b.length) : at;
+    };
     for (const which of ['greedy', 'sampled'] as const) {
       const step = fastest(results[which].step);
       const inLoop = fastest(results[which].loop);
-      if (step.ids.join() !== inLoop.ids.join()) throw new Error(`generation bench ${config.name}: decode 'loop' (chunk ${decodeChunk}) generated different ${which} ids from 'step'`);
+      compare(`${which}Loop`, step.ids, inLoop.ids);
       report[`${which}StepTokensPerSecond`] = Number(step.tokensPerSecond.toFixed(1));
       report[`${which}LoopTokensPerSecond`] = Number(inLoop.tokensPerSecond.toFixed(1));
       report[`${which}LoopOverStep`] = Number((inLoop.tokensPerSecond / step.tokensPerSecond).toFixed(2));
       if (fixed) {
         const inFixed = fastest(results[which].fixed);
-        if (step.ids.join() !== inFixed.ids.join()) throw new Error(`generation bench ${config.name}: the fixed-cache loop (chunk ${decodeChunk}) generated different ${which} ids from 'step'`);
+        compare(`${which}LoopFixedCache`, step.ids, inFixed.ids);
         report[`${which}LoopFixedCacheTokensPerSecond`] = Number(inFixed.tokensPerSecond.toFixed(1));
       }
     }
-    report.idsIdentical = true;
     loop.push(report);
   }
   await fixed?.release();
