@@ -280,6 +280,14 @@ describe('reductions and normalizers', () => {
     expect(Array.from(out.values!.data as Float64Array)).toEqual([3, 3, 2, 0.3, 0.2, 0.2]);
     expect(Array.from(out.indices!.data as BigInt64Array, Number)).toEqual([1, 3, 4, 4, 1, 2]);
     expect(() => op.topK(x, 6)).toThrow(/k = 6 must be an integer in \[1, 5\]/);
+    // k read at run time.
+    const h = new GraphBuilder('t');
+    const y = h.input('y', 'float64', [5]);
+    const dynamic = op.topK(y, h.input('k', 'int64', [1]));
+    expect(typeof dynamic.values.shape[0]).toBe('string');
+    h.output(dynamic.indices, 'indices');
+    const picked = await runGraph(h, { y: tensor('float64', [5], rows[0]!), k: tensor('int64', [1], [2]) });
+    expect(Array.from(picked.indices!.data as BigInt64Array, Number)).toEqual([1, 3]);
   });
 
   it('softmax and logSoftmax along an axis', async () => {

@@ -522,15 +522,18 @@ export function cumSum(x: Value, axis = -1): Value {
 
 /**
  * The k largest values along `axis`, sorted descending, and their indices (int64). ONNX breaks ties
- * by index: of equal values the lower index comes first.
+ * by index: of equal values the lower index comes first. k is a number or a run-time int64 [1].
  */
-export function topK(x: Value, k: number, axis = -1): { values: Value; indices: Value } {
-  const ctx = context('TopK', [x]);
+export function topK(x: Value, k: number | Value, axis = -1): { values: Value; indices: Value } {
+  const ctx = context('TopK', typeof k === 'number' ? [x] : [x, k]);
   const a = normalizeAxis(axis, x.shape.length, ctx.where);
   const length = x.shape[a];
-  if (!Number.isInteger(k) || k < 1 || (typeof length === 'number' && k > length)) throw new Error(`${ctx.where}: k = ${k} must be an integer in [1, ${String(length)}]`);
-  const out = x.shape.map((d, i) => (i === a ? k : d));
-  const [values, indices] = emit(ctx, 'TopK', [x, ctx.g.constant(hostTensor('int64', [1], [k]))], [{ dtype: x.dtype, shape: out }, { dtype: 'int64', shape: out }], { axis: a, largest: 1, sorted: 1 });
+  if (typeof k === 'number' && (!Number.isInteger(k) || k < 1 || (typeof length === 'number' && k > length))) throw new Error(`${ctx.where}: k = ${k} must be an integer in [1, ${String(length)}]`);
+  if (typeof k !== 'number' && (k.dtype !== 'int64' || k.shape.length !== 1 || k.shape[0] !== 1)) throw new Error(`${ctx.where}: a run-time k must be int64 [1], got ${k.dtype}${formatShape(k.shape)}`);
+  const kDim = typeof k === 'number' ? k : ctx.g.unknownDim();
+  const out = x.shape.map((d, i) => (i === a ? kDim : d));
+  const kValue = typeof k === 'number' ? ctx.g.constant(hostTensor('int64', [1], [k])) : k;
+  const [values, indices] = emit(ctx, 'TopK', [x, kValue], [{ dtype: x.dtype, shape: out }, { dtype: 'int64', shape: out }], { axis: a, largest: 1, sorted: 1 });
   return { values: values as Value, indices: indices as Value };
 }
 

@@ -15,7 +15,7 @@
  */
 import {
   add, argMax, cast, constantOfShape, cumSum, div, equal, floor, gather, gatherElements, greater, hostTensor, int64s, less, max, min, mul, neg, not, reduceMax,
-  scatterElements, squeeze, sub, topK, where, type Value,
+  reduceSum, scatterElements, shape, squeeze, sub, topK, where, type Value,
 } from '@cs336/graph';
 import { EXP_COEFFICIENTS, LN2_HI, LN2_LO, LOG2E, NEGATIVE_POWERS_OF_TWO, SOFTMAX_EXP_MIN } from './softmax-exp.js';
 
@@ -51,13 +51,19 @@ export function sampleToken(logits: Value, u53: Value, settings: SamplingSetting
   const p = div(e, lastAlong(cumSum(e, -1), V)); // softmax, normalized by the left-to-right total
   let kept = p;
   if (settings.topP < 1) {
-    const { values, indices } = topK(p, V); // descending, ties by id
+    // As on the host, only probabilities ≥ (1 − topP)/V can be in the nucleus (all the others hold less than
+    // 1 − topP together), so TopK sorts just those: the same values in the same order, hence the same running
+    // sums. The host sorts everything when rounding keeps those sums under topP; that needs a margin of
+    // (1 − topP)/V to vanish under rounding of order V·2^−53, so only a topP this close to 1 sorts all V here.
+    const sortAll = 1 - settings.topP < 1e3 * V * V * 2 ** -53;
+    const k = sortAll ? V : squeeze(reduceSum(cast(not(less(p, (1 - settings.topP) / V)), 'int64')), [0]); // [1]
+    const { values, indices } = topK(p, k); // descending, ties by id
     const mass = cumSum(values, -1);
     const reached = not(less(mass, settings.topP)); // mass ≥ topP
-    // The nucleus ends at the first rank whose mass reaches topP, or keeps everything when rounding never gets there.
-    const cut = where(lastAlong(reached, V), argMax(cast(reached, 'float32'), -1, true), g.constant(hostTensor('int64', [1, 1], [V - 1])));
-    const ranks = g.constant(hostTensor('int64', [1, V], Array.from({ length: V }, (_, i) => i)));
-    const renormalized = where(greater(ranks, cut), 0, div(values, gatherElements(mass, cut, -1)));
+    const rank = sub(cumSum(constantOfShape(shape(values), 1, 'int64'), -1), 1); // 0, 1, …, k − 1
+    // The nucleus ends at the first rank whose mass reaches topP, or keeps every sorted one when rounding never gets there.
+    const cut = where(greater(reduceMax(cast(reached, 'float32'), [-1], true), 0), argMax(cast(reached, 'float32'), -1, true), reduceMax(rank, [-1], true));
+    const renormalized = where(greater(rank, cut), 0, div(values, gatherElements(mass, cut, -1)));
     kept = scatterElements(constantOfShape(int64s(g, [1, V]), 0, 'float64'), indices, renormalized, -1); // back to id order
   }
   const u = div(cast(u53, 'float64'), UNIFORM_SCALE);
