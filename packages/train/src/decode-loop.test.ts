@@ -143,6 +143,13 @@ describe('decode_loop graph', () => {
     // The host step never samples here (it would throw first): ask the loop directly, from a cached prefix.
     await m.nextTokenLogits([1, 2]);
     await expect(m.continueInRuntime([1, 2, 3], new Float64Array([0.5, 0.5]), { temperature: 1, topP: 1 })).rejects.toThrow(/non-finite logits/);
+    // Uniforms that Random.nextFloat cannot produce are refused before the run, as is a chunk past the context.
+    await m.nextTokenLogits([1, 2]);
+    await expect(m.continueInRuntime([1, 2, 3], new Float64Array([1]), { temperature: 1, topP: 1 })).rejects.toThrow(/uniform 1 is not a 53-bit float in \[0, 1\)/);
+    await expect(m.continueInRuntime([1, 2, 3], new Float64Array([3 * 2 ** -60]), { temperature: 1, topP: 1 })).rejects.toThrow(/is not a 53-bit float/);
+    await expect(m.continueInRuntime([1, 2, 3], new Float64Array(config.contextLength), { temperature: 1, topP: 1 })).rejects.toThrow(/run past the context length 24/);
+    // Ids the cache does not hold (no prefix cached, or not one longer) are for a host step.
+    expect(await m.continueInRuntime([7, 7, 7], new Float64Array(1), { temperature: 1, topP: 1 })).toBeUndefined();
     await m.release();
   });
 });

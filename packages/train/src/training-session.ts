@@ -274,7 +274,14 @@ export class InferenceModel implements NextTokenModel {
     const feeds: Record<string, HostTensor> = { ...this.parameterFeeds, ...previous.past };
     feeds[IDS_INPUT] = { dtype: 'int64', dims: [1, 1], data: new BigInt64Array([BigInt(ids[position]!)]) };
     feeds[POSITION_INPUT] = { dtype: 'int64', dims: [1], data: new BigInt64Array([BigInt(position)]) };
-    feeds[UNIFORMS_INPUT] = { dtype: 'int64', dims: [uniforms.length], data: BigInt64Array.from(uniforms, (u) => BigInt(u * UNIFORM_SCALE)) };
+    feeds[UNIFORMS_INPUT] = {
+      dtype: 'int64',
+      dims: [uniforms.length],
+      data: BigInt64Array.from(uniforms, (u) => {
+        if (!(u >= 0 && u < 1) || !Number.isInteger(u * UNIFORM_SCALE)) throw new Error(`continueInRuntime: uniform ${u} is not a 53-bit float in [0, 1) like Random.nextFloat's`);
+        return BigInt(u * UNIFORM_SCALE);
+      }),
+    };
     feeds[STOP_TOKEN_INPUT] = { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(sampling.stopToken ?? -1)]) };
     this.cached = undefined; // until this call succeeds
     const out = await session.run(feeds);
@@ -298,7 +305,7 @@ export class InferenceModel implements NextTokenModel {
       const graph = buildDecodeLoopGraph(this.model, sampling, { cache: this.decodeCache }).toModel({ producer: '@cs336/train' });
       const session = Session.create(this.weights === 'baked' ? bakeParameters(graph, this.parameters) : graph, this.sessionOptions);
       this.loopSession = { key, session };
-      if (old) await (await old).release();
+      await releaseSession(old);
     }
     return this.loopSession.session;
   }
@@ -309,6 +316,11 @@ export class InferenceModel implements NextTokenModel {
     await this.step.release();
     const loopSession = this.loopSession?.session;
     this.loopSession = undefined;
-    if (loopSession) await (await loopSession).release();
+    await releaseSession(loopSession);
   }
+}
+
+/** Releases a session that may still be starting; one that failed to start has nothing to release. */
+async function releaseSession(session: Promise<Session> | undefined): Promise<void> {
+  await session?.then((s) => s.release(), () => undefined);
 }
