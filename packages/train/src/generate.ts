@@ -171,7 +171,7 @@ export async function generate(model: NextTokenModel, promptIds: readonly number
       const uniforms = Float64Array.from({ length: count }, () => random.nextFloat());
       const chunk = await inRuntime(window, uniforms, { temperature, topP, ...(stopToken === undefined ? {} : { stopToken }) });
       if (chunk) {
-        if (chunk.length > count || (chunk.length < count && chunk.at(-1) !== stopToken)) {
+        if (chunk.length === 0 || chunk.length > count || (chunk.length < count && chunk.at(-1) !== stopToken)) {
           throw new Error(`generate: continueInRuntime returned ${chunk.length} ids for ${count} uniforms${chunk.length < count ? ' without ending at the stop token' : ''}`);
         }
         for (const id of chunk) {
@@ -179,7 +179,7 @@ export async function generate(model: NextTokenModel, promptIds: readonly number
           generated.push(id);
           options.onToken?.(id);
         }
-        if (chunk.at(-1) === stopToken) break;
+        if (stopToken !== undefined && chunk.at(-1) === stopToken) break;
         continue;
       }
       random = Random.fromState(saved); // no draw was used: the host step below takes the first
