@@ -94,7 +94,7 @@ export const trainCommand: Command = {
       },
       onProgress: (p) => {
         // fp16: the loss scale shows only when a step of the chunk was skipped (it just halved).
-        const scaling = p.skippedSteps ? { skipped: p.skippedSteps, 'loss scale': p.lossScale! } : {};
+        const scaling: Record<string, number> = p.skippedSteps ? { skipped: p.skippedSteps, 'loss scale': p.lossScale! } : {};
         bar?.update(p.step - startStep, { step: p.step, loss: p.loss.toFixed(4), 'tok/s': Math.round(p.tokensPerSecond), lr: p.lr.toExponential(2), ...scaling });
       },
     }).catch((error: unknown) => {
