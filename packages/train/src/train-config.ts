@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { checkConfigFields, didYouMean, fieldTypesOf, type ConfigFieldType } from '@cs336/graph';
 import { DEFAULT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG_FIELDS } from '@cs336/nn';
+import { DEFAULT_LOSS_SCALE, DEFAULT_LOSS_SCALE_WINDOW } from './loss-scale.js';
 
 export interface TrainConfig {
   /** Directory for checkpoints, metrics.jsonl, loss curves and the ONNX artifacts. */
@@ -95,8 +96,8 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   checkpointEvery: 500,
   device: 'cpu',
   precision: 'fp32',
-  lossScaleInit: 65536,
-  lossScaleWindow: 2000,
+  lossScaleInit: DEFAULT_LOSS_SCALE,
+  lossScaleWindow: DEFAULT_LOSS_SCALE_WINDOW,
   threads: 0,
 });
 

@@ -94,6 +94,9 @@ describe('cs336 train / generate', () => {
     fs.writeFileSync(typo, JSON.stringify({ ...parsed, model: { ...parsed.model, dmodel: 16 } }));
     const long = await cs336(['train', '--config', config, '--context-length', '17']);
     const misspelt = await cs336(['train', '--config', typo]);
+    const precision = await cs336(['train', '--config', config, '--precision', 'bf16']);
+    expect(precision.code).toBe(2);
+    expect(precision.stderr).toMatch(/precision.*"bf16"|"bf16".*precision/);
     expect(misspelt.code).toBe(2);
     expect(misspelt.stderr).toContain('"model": unknown field "dmodel"; did you mean "dModel"?');
     expect(long.code).toBe(2); // out of range: a usage error, caught before any work
