@@ -12,7 +12,7 @@
  * loss scale and whether it was skipped, the final loss scale, the max relative gap in validation loss)
  * and docs/fp16-parity.svg/.png (the plot). Progress goes to stderr.
  * Run: pnpm --filter @cs336/train bench:fp16 (build the workspace first). Env: FP16_DATA (the folder
- * holding train.txt and valid.txt; default /work/shared/data/gutenberg-children), FP16_STEPS (600),
+ * holding train.txt and valid.txt; default /work/shared/data/gutenberg-children), FP16_STEPS (400),
  * FP16_THREADS (1), FP16_DEVICE (cpu | cuda), FP16_OUT (docs folder).
  * On the CPU float16 kernels are not faster than float32 (ORT converts inside them), so no speed
  * claims come from this script; the GPU bench (train-bench.ts, BENCH_PRECISION) times it.
@@ -27,7 +27,7 @@ import { readMetrics, renderPanelsSvg, renderPng, train, type MetricsRecord, typ
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = process.env.FP16_DATA ?? '/work/shared/data/gutenberg-children';
-const steps = Number(process.env.FP16_STEPS ?? 600);
+const steps = Number(process.env.FP16_STEPS ?? 400);
 const threads = Number(process.env.FP16_THREADS ?? 1);
 const vocabSize = Number(process.env.FP16_VOCAB ?? 2048);
 const trainMegabytes = Number(process.env.FP16_TRAIN_MB ?? 8);

@@ -189,6 +189,28 @@ describe('fp16 train()', () => {
     expect(readMetrics(path.join(interrupted, 'metrics.jsonl')).map(({ wallTime: _w, tokensPerSecond: _t, ...rest }) => rest)).toEqual(reference);
     expect(loadCheckpoint(interrupted).metadata.lossScale).toEqual(loadCheckpoint(whole).metadata.lossScale);
   }, 120_000);
+
+  it('an fp32 checkpoint resumes in fp16 (S from lossScaleInit, every earlier update counted as applied) and back', async () => {
+    const runDir = path.join(dir, 'switch');
+    const base = runConfig(runDir);
+    const fp32 = { ...base, train: { ...base.train, precision: 'fp32' as const, steps: 4 } };
+    await train(fp32);
+    expect(loadCheckpoint(runDir).metadata.lossScale).toBeUndefined();
+    const lines: string[] = [];
+    await train({ ...base, train: { ...base.train, steps: 8, lossScaleInit: 2 ** 10 }, resume: true }, { log: (line) => lines.push(line) });
+    expect(lines.some((line) => /has no loss-scale state \(an fp32 run\); fp16 starts with loss scale 1024/.test(line))).toBe(true);
+    const records = readMetrics(path.join(runDir, 'metrics.jsonl'));
+    expect(records.filter((r) => r.step <= 4).every((r) => r.lossScale === undefined)).toBe(true);
+    expect(records.find((r) => r.step === 5)!.lossScale).toBe(1024);
+    const saved = loadCheckpoint(runDir).metadata.lossScale!;
+    const skipped = records.filter((r) => r.skipped).length;
+    expect(saved.appliedSteps).toBe(8 - skipped);
+    lines.length = 0;
+    await train({ ...fp32, train: { ...fp32.train, steps: 10 }, resume: true }, { log: (line) => lines.push(line) });
+    expect(lines.some((line) => /was trained with fp16; continuing in fp32/.test(line))).toBe(true);
+    expect(readMetrics(path.join(runDir, 'metrics.jsonl')).at(-1)!.step).toBe(10);
+    expect(loadCheckpoint(runDir).metadata.lossScale).toBeUndefined();
+  }, 120_000);
 });
 
 describe('precision config', () => {
