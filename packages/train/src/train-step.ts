@@ -234,7 +234,8 @@ export function buildTrainStepGraph(shape: TrainStepShape, settings: OptimizerSe
         const next = adamw(clipped.scale, add(add(step, k), 1)); // AdamW's t counts from 1
         return { carried: [...next.params, ...next.m, ...next.v], scanOutputs: [loss, clipped.norm] };
       }
-      // The gradients are S·g: clip against S·maxNorm and unscale inside AdamW's gradient scale.
+      // The gradients are S·g: clip against S·maxNorm and unscale inside AdamW's gradient scale (clipping's
+      // ε = 1e-6 then meets S·norm, in effect ε/S: immaterial against norms of order 1).
       const clipped = body.withScope('clip', () => clipGradientScale(grads, maxNorm === Infinity ? Infinity : mul(lossScale, maxNorm)));
       const norm = div(clipped.norm, lossScale);
       const next = adamw(div(clipped.scale, lossScale), add(applied, 1));
