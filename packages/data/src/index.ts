@@ -4,7 +4,7 @@ export { DownloadError, downloadFile } from './download.js';
 export type { DownloadOptions, DownloadResult, Verification } from './download.js';
 export { DATASET_MANIFEST, fetchDataset, isDatasetFetched, readDatasetManifest } from './fetch-dataset.js';
 export type { DatasetManifest, FetchDatasetOptions, FetchDatasetResult, FetchProgress, FetchedFile } from './fetch-dataset.js';
-export { HASH_CACHE_FILE, cachedContentHash, contentHash, recordContentHash } from './content-hash.js';
+export { HASH_CACHE_FILE, cachedContentHash, cachedFileFacts, contentHash, recordContentHash, recordFileFacts, type FileFacts } from './content-hash.js';
 export type { ContentHashOptions } from './content-hash.js';
 export { clearStageStamp, isStageCurrent, readStageStamp, stageStamp, writeStageStamp } from './stage-stamp.js';
 export type { StageStamp } from './stage-stamp.js';
