@@ -148,7 +148,7 @@ function seriesFor(variants: readonly VariantSummary[], points: (v: VariantSumma
 }
 
 /** The report's plots: each an SVG of one or two panels, file name without extension. */
-export function reportPlots(record: ExperimentRecord, variants: readonly VariantSummary[]): Array<{ name: string; svg: string }> {
+export function reportPlots(record: Pick<ExperimentRecord, 'kind' | 'sweep'>, variants: readonly VariantSummary[]): Array<{ name: string; svg: string }> {
   const note = variants.some(diverged) ? DIVERGED_NOTE : undefined;
   // The toy's losses span many decades (1e3 explodes, 1e2 reaches ~0): a log y axis shows all three.
   const logY = record.kind === 'sgd-toy';
