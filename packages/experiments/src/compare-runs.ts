@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { METRICS_FILE, escapeXml, readCheckpointMetadata, renderPng } from '@cs336/train';
+import { METRICS_FILE, escapeXml, readCheckpointMetadata } from '@cs336/train';
 import type { OverrideValue } from './experiment-spec.js';
-import { formatDiffers, reportPlots, summarizeVariant, type VariantSummary } from './experiment-report.js';
+import { formatDiffers, reportPlots, summarizeVariant, writePlots, type VariantSummary } from './experiment-report.js';
 import { writeFileAtomic } from './json-file.js';
 
 /** Train-config fields that say where a run lives, not what it trained: never a difference. */
@@ -85,14 +85,7 @@ export function compareRuns(runDirs: readonly string[], outDir: string, options:
   // No records that an experiment runner would have written: these runs never diverge by its rule.
   const plots = reportPlots({ kind: 'lm' }, runs);
   fs.mkdirSync(outDir, { recursive: true });
-  const files: RunComparison = { runs, differingFields, markdown: path.join(outDir, 'compare.md'), html: path.join(outDir, 'compare.html'), plots: [] };
-  for (const plot of plots) {
-    const svg = path.join(outDir, `${plot.name}.svg`);
-    const png = path.join(outDir, `${plot.name}.png`);
-    writeFileAtomic(svg, plot.svg);
-    writeFileAtomic(png, renderPng(plot.svg));
-    files.plots.push({ svg, png });
-  }
+  const files: RunComparison = { runs, differingFields, markdown: path.join(outDir, 'compare.md'), html: path.join(outDir, 'compare.html'), plots: writePlots(outDir, plots) };
   const header = ['run', 'differs', 'steps', 'final val loss', 'best val loss', 'tokens/s (median)', 'wall time (s)'];
   const rows = runs.map(comparisonRow);
   const md = [

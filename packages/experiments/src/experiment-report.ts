@@ -290,6 +290,17 @@ function renderHtml(record: ExperimentRecord, variants: readonly VariantSummary[
   return parts.join('\n');
 }
 
+/** Writes each plot as `<name>.svg` and `<name>.png` into `outDir` (each file atomically). */
+export function writePlots(outDir: string, plots: ReadonlyArray<{ name: string; svg: string }>): Array<{ svg: string; png: string }> {
+  return plots.map((plot) => {
+    const svg = path.join(outDir, `${plot.name}.svg`);
+    const png = path.join(outDir, `${plot.name}.png`);
+    writeFileAtomic(svg, plot.svg);
+    writeFileAtomic(png, renderPng(plot.svg));
+    return { svg, png };
+  });
+}
+
 export interface WriteReportOptions {
   /** Draw samples from each final checkpoint (default true). */
   samples?: boolean;
@@ -310,14 +321,7 @@ export async function writeExperimentReport(experimentDir: string, options: Writ
     }
   }
   const plots = reportPlots(record, variants);
-  const files: ReportFiles = { markdown: path.join(outDir, 'report.md'), html: path.join(outDir, 'report.html'), plots: [] };
-  for (const plot of plots) {
-    const svg = path.join(outDir, `${plot.name}.svg`);
-    const png = path.join(outDir, `${plot.name}.png`);
-    writeFileAtomic(svg, plot.svg);
-    writeFileAtomic(png, renderPng(plot.svg));
-    files.plots.push({ svg, png });
-  }
+  const files: ReportFiles = { markdown: path.join(outDir, 'report.md'), html: path.join(outDir, 'report.html'), plots: writePlots(outDir, plots) };
   writeFileAtomic(files.markdown, renderMarkdown(record, variants, plots));
   writeFileAtomic(files.html, renderHtml(record, variants, plots));
   return files;
