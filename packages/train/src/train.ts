@@ -124,7 +124,7 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
   let validTokens: TokenFile | undefined;
   try {
     validTokens = tc.validationData ? TokenFile.open(tc.validationData, options) : undefined;
-    checkTokenFiles(hooks.log ?? (() => {}), model.vocabSize, tc, T, trainTokens, validTokens);
+    checkTokenFiles(tc, T, trainTokens, validTokens);
     return await runTraining(config, hooks, model, tc, T, trainTokens, validTokens);
   } finally {
     trainTokens.close();
@@ -133,20 +133,11 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
 }
 
 /**
- * Everything about the data that would otherwise fail mid-run: every id below the vocabulary (a full
- * scan, so a bad id is not found hours in by the batch that happens to hit it), a training file that
- * fills one window, and a validation file that fills one evaluation batch.
+ * Everything about the data that would otherwise fail mid-run: a training file that fills one window
+ * and a validation file that fills one evaluation batch. (Every id below the vocabulary is checked with
+ * the data's identity, in the same read that hashes the files: see run-identity.ts.)
  */
-function checkTokenFiles(log: (line: string) => void, vocabSize: number, tc: Readonly<TrainConfig>, T: number, trainTokens: TokenFile, validTokens: TokenFile | undefined): void {
-  const started = performance.now();
-  let bytes = 0;
-  for (const tokens of [trainTokens, validTokens]) {
-    if (!tokens) continue;
-    tokens.scanIds(vocabSize);
-    bytes += tokens.length * (tokens.dtype === 'uint16' ? 2 : 4);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  log(`data: every id below ${vocabSize} (${(bytes / 1e6).toFixed(1)} MB scanned in ${seconds.toFixed(2)} s)`);
+function checkTokenFiles(tc: Readonly<TrainConfig>, T: number, trainTokens: TokenFile, validTokens: TokenFile | undefined): void {
   if (trainTokens.length < T + 1) {
     throw new Error(`${trainTokens.path}: ${trainTokens.length} tokens cannot fill one training window of ${T + 1} (context ${T} + 1); lower --context-length or use more data`);
   }
@@ -179,7 +170,8 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     }
     throw new RunStateError(`${tc.runDir} already holds a checkpoint${what}. Pass --resume to continue it, --fresh to replace it, or choose a new --run-dir.`);
   }
-  const identity = await dataIdentity(trainTokens, validTokens, log);
+  const { check, ...identity } = await dataIdentity(trainTokens, validTokens, model.vocabSize, log);
+  log(`data: every id below ${model.vocabSize} (${check.bytesRead > 0 ? `${(check.bytesRead / 1e6).toFixed(1)} MB read and hashed in ${check.seconds.toFixed(2)} s` : 'known from the hash cache: files unchanged'})`);
   if (existing && config.resume) {
     const meta = readCheckpointMetadata(checkpointFile)!;
     checkSameData(checkpointFile, meta, identity);
