@@ -126,7 +126,7 @@ function plot(result: ParityResult): string {
   const byStep = (values: readonly number[]): Array<[number, number]> => values.map((y, i) => [i + 1, y]);
   const validation = (which: 'fp32' | 'fp16'): Array<[number, number]> => result.validation.map((v) => [v.step, v[which]]);
   const gap = result.trainLoss.fp16.map((loss, i) => loss - result.trainLoss.fp32[i]!);
-  const scaleNote = `loss scale at the end ${result.finalLossScale}; ${result.skippedSteps.length} skipped step(s)`;
+  const scaleNote = `final S ${result.finalLossScale}, ${result.skippedSteps.length} skipped`;
   return renderPanelsSvg([
     { title: 'train loss vs step', xLabel: 'step', yLabel: 'loss', series: [
       { label: 'fp32', color: colors.fp32, points: byStep(result.trainLoss.fp32) },
