@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GraphBuilder, Session, hostTensor, type HostTensor } from '@cs336/graph';
+import { GraphBuilder, Session, hostTensor, type GraphNode, type HostTensor } from '@cs336/graph';
 import { initParameters, resolveTransformerConfig, transformerParameters } from '@cs336/nn';
 import { buildArtifacts } from './artifacts.js';
 import { loadCheckpoint } from './checkpoint.js';
@@ -15,7 +15,7 @@ import { Random } from './random.js';
 import { TrainingSession, type TrainingState } from './training-session.js';
 import { train, type TrainRunConfig } from './train.js';
 import { resolveTrainConfig } from './train-config.js';
-import { lossAndGradients, type OptimizerSettings, type Precision, type TrainStepShape } from './train-step.js';
+import { buildTrainStepGraph, lossAndGradients, type OptimizerSettings, type Precision, type TrainStepShape } from './train-step.js';
 import { writeTokenFile } from '../test/tiny-run.js';
 
 const model = resolveTransformerConfig({ vocabSize: 64, contextLength: 16, dModel: 32, numLayers: 2, numHeads: 4, dFf: 64 });
@@ -46,7 +46,24 @@ function copyState(state: TrainingState): Map<string, Float32Array>[] {
   return [state.parameters, state.m, state.v].map((map) => new Map([...map].map(([name, data]) => [name, Float32Array.from(data)])));
 }
 
+/** Every node of a graph and of its subgraphs (the Loop body). */
+function allNodes(g: GraphBuilder): GraphNode[] {
+  return g.nodes.flatMap((node) => [node, ...Object.values(node.attributes).flatMap((a) => (a instanceof GraphBuilder ? allNodes(a) : []))]);
+}
+
 describe('fp16 train_step', () => {
+  it('runs its matmuls in float16 and its softmaxes, RMSNorm statistics and AdamW in float32', () => {
+    const nodes = allNodes(buildTrainStepGraph({ model, batchSize: B, contextLength: T, precision: 'fp16' }, settings));
+    const inputTypes = (opType: string) => new Set(nodes.filter((n) => n.opType === opType).flatMap((n) => n.inputs.map((x) => x.dtype)));
+    expect(inputTypes('MatMul')).toEqual(new Set(['float16'])); // forward and backward
+    expect(inputTypes('Softmax')).toEqual(new Set(['float32'])); // attention
+    expect(inputTypes('LogSoftmax')).toEqual(new Set(['float32'])); // the loss
+    expect(inputTypes('Sqrt')).toEqual(new Set(['float32', 'float64'])); // RMSNorm's rms, the clip norm, AdamW's √v (float64: its bias correction)
+    expect(inputTypes('ReduceMean')).toEqual(new Set(['float32', 'int64'])); // RMSNorm's mean of squares and the loss (int64: axes)
+    const fp32 = allNodes(buildTrainStepGraph({ model, batchSize: B, contextLength: T }, settings));
+    expect(fp32.some((n) => n.inputs.some((x) => x.dtype === 'float16'))).toBe(false);
+  });
+
   it('30 steps track fp32 from the same weights on the same batches: losses within 1% of each other', async () => {
     // fp16 keeps 11 significant bits (ε = 2^-10 ≈ 1e-3); each step's forward is a few dozen roundings of
     // that size partly averaging out, and updates computed from ~1e-3-relative gradients drift the
