@@ -120,6 +120,17 @@ describe('cs336 train / generate', () => {
     expect(fs.existsSync(path.join(dir, 'run-small', 'metrics.jsonl'))).toBe(false);
   });
 
+  it('--precision fp16 trains with loss scaling: overflowing steps are logged as skipped and the scale halves', async () => {
+    const runDir = path.join(dir, 'run-fp16');
+    const run = await cs336(['train', '--config', config, '--precision', 'fp16', '--loss-scale-init', String(2 ** 40), '--steps', '6', '--run-dir', runDir]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('override precision: "fp32" → "fp16"');
+    expect(run.stderr).toContain(`step 1: skipped (float16 gradients overflowed at loss scale ${2 ** 40}); loss scale now ${2 ** 39}`);
+    expect(run.stdout).toMatch(/^done: step 6, /);
+    const records = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: number; lossScale?: number; skipped?: boolean });
+    expect(records.slice(1, 3)).toMatchObject([{ step: 1, lossScale: 2 ** 40, skipped: true }, { step: 2, lossScale: 2 ** 39, skipped: true }]);
+  });
+
   it('generates reproducibly from the checkpoint, starting with the prompt (tokenizer from the flag or the checkpoint)', async () => {
     const args = ['generate', '--checkpoint', path.join(dir, 'run'), '--prompt', 'the cat', '--max-new-tokens', '12', '--seed', '3'];
     const [a, b] = await Promise.all([cs336([...args, '--tokenizer', path.join(dir, 'tok')]), cs336(args)]);
