@@ -185,7 +185,8 @@ describe('fp16 train()', () => {
 
   it('records the loss scale and skipped steps per step, and a resume replays the uninterrupted run bit for bit', async () => {
     const whole = path.join(dir, 'whole');
-    await train(runConfig(whole));
+    const progress: Array<{ step: number; lossScale?: number; skippedSteps?: number }> = [];
+    await train(runConfig(whole), { onProgress: ({ step, lossScale, skippedSteps }) => progress.push({ step, lossScale, skippedSteps }) });
     const reference = readMetrics(path.join(whole, 'metrics.jsonl')).map(({ wallTime: _w, tokensPerSecond: _t, ...rest }) => rest);
     const records = reference.slice(1);
     expect(records.some((r) => r.skipped)).toBe(true);
@@ -196,6 +197,17 @@ describe('fp16 train()', () => {
       if (next && r.skipped) expect(next.lossScale).toBe(r.lossScale! / 2);
     }
     expect(Math.max(...records.map((r) => r.lossScale!))).toBeGreaterThan(records.find((r) => !r.skipped)!.lossScale!); // it grew back
+    // What the CLI's progress line shows: per chunk of 2 steps, the skips in it and the scale after it.
+    for (const p of progress) {
+      const chunk = records.filter((r) => r.step > p.step - 2 && r.step <= p.step);
+      expect(p.skippedSteps).toBe(chunk.filter((r) => r.skipped).length);
+      const last = chunk.at(-1)!;
+      const next = records.find((r) => r.step === p.step + 1);
+      if (next) expect(p.lossScale).toBe(next.lossScale);
+      else expect(p.lossScale).toBe(loadCheckpoint(whole).metadata.lossScale!.scale);
+      expect(last.step).toBe(p.step);
+    }
+    expect(progress[0]).toEqual({ step: 2, lossScale: 2 ** 18, skippedSteps: 2 });
 
     const interrupted = path.join(dir, 'interrupted');
     const controller = new AbortController();
