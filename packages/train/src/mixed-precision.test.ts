@@ -64,6 +64,16 @@ describe('fp16 train_step', () => {
     expect(fp32.some((n) => n.inputs.some((x) => x.dtype === 'float16'))).toBe(false);
   });
 
+  it("the manifest lists exactly the fp16 graph's inputs and outputs, with their dtypes", () => {
+    const shape: TrainStepShape = { model, batchSize: B, contextLength: T, precision: 'fp16' };
+    const g = buildTrainStepGraph(shape, settings);
+    const { manifest } = buildArtifacts(path.join(dir, 'manifest-check'), shape, settings);
+    const described = (list: ReadonlyArray<{ name: string; dtype: string }>) => list.map((t) => `${t.name}: ${t.dtype}`).sort();
+    expect(described(manifest.trainStep.inputs)).toEqual(described(g.inputs));
+    expect(described(manifest.trainStep.outputs)).toEqual(described(g.outputs));
+    expect(manifest.precision).toBe('fp16');
+  });
+
   it('30 steps track fp32 from the same weights on the same batches: losses within 1% of each other', async () => {
     // fp16 keeps 11 significant bits (ε = 2^-10 ≈ 1e-3); each step's forward is a few dozen roundings of
     // that size partly averaging out, and updates computed from ~1e-3-relative gradients drift the
