@@ -17,6 +17,7 @@ import { checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint,
 import { canonicalJson, describeDifferences } from './config-hash.js';
 import { loadInitialParameters } from './init-from.js';
 import { writeLossCurve } from './loss-curve.js';
+import { LOSS_SCALE_BACKOFF } from './loss-scale.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { Random } from './random.js';
 import { RunStateError, checkSameData, dataIdentity, describeIdentity, savedIdentity } from './run-identity.js';
@@ -321,7 +322,7 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
           step, tokensSeen: step * B * T, trainLoss: losses[k]!, lr: lrs[k]!, ...(skippedStep ? {} : { gradNorm: gradNorms[k]! }),
           ...(lossScales ? { lossScale: lossScales[k]!, skipped: skippedStep } : {}), tokensPerSecond, wallTime: wallAtStart + (chunkSeconds * (k + 1)) / K,
         };
-        if (skippedStep) log(`step ${step}: skipped (float16 gradients overflowed at loss scale ${lossScales![k]}); loss scale now ${lossScales![k]! * 0.5}`);
+        if (skippedStep) log(`step ${step}: skipped (float16 gradients overflowed at loss scale ${lossScales![k]}); loss scale now ${lossScales![k]! * LOSS_SCALE_BACKOFF}`);
         if (k === K - 1 && validTokens && ((tc.evalEvery > 0 && step % tc.evalEvery === 0) || step === tc.steps)) {
           record.valLoss = await validate();
           lastValLoss = record.valLoss;
