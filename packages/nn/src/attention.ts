@@ -6,7 +6,7 @@ import {
   add, cast, concat, constantOfShape, div, equal, greater, hostTensor, matMul, reshape, shapeTensor, softmax, split, squeeze, transpose, trilu, unsqueeze,
   where, type Dim, type Value,
 } from '@cs336/graph';
-import { maybeDropout, type ForwardOptions, type KeysValues } from './forward-options.js';
+import { castTo, maybeDropout, type ForwardOptions, type KeysValues } from './forward-options.js';
 import { linear } from './linear.js';
 import { causalMask } from './reference-transformer.js';
 
@@ -38,8 +38,14 @@ export function scaledDotProductAttention(q: Value, k: Value, v: Value, mask?: V
   if (mask) scores = add(scores, where(mask, negativeInfinity(scores), 0));
   // ORT's fused Softmax, not softmax.ts's five primitives: autodiff through those (ReduceMax's tie mask
   // included) costs about a dozen passes over the (..., Tq, Tk) scores; this rule costs four.
-  const probabilities = maybeDropout(softmax(scores, -1), options.attnPdrop ?? 0, options);
+  const probabilities = maybeDropout(attentionSoftmax(scores), options.attnPdrop ?? 0, options);
   return matMul(probabilities, v); // (..., Tq, dv)
+}
+
+/** Softmax over the last axis; float16 scores (mixed precision) are normalised in float32, as torch autocast does. */
+function attentionSoftmax(scores: Value): Value {
+  if (scores.dtype !== 'float16') return softmax(scores, -1);
+  return castTo(softmax(castTo(scores, 'float32'), -1), 'float16');
 }
 
 function negativeInfinity(like: Value): Value {

@@ -13,6 +13,9 @@
  *    own (and the loop with a preallocated fixed-size cache, BENCH_DECODE_FIXED=0 skips it), with the
  *    bytes per token each sends over the host link. BENCH_GENERATE=0 skips it, BENCH_GENERATE_CONFIGS picks its configs, BENCH_TRAIN=0
  *    skips the training configs. BENCH_K=8,32 times every training config at each of those K.
+ *    BENCH_PRECISION=fp32,fp16 times every training config at each precision (default fp32); each row
+ *    records its precision. MFU is always against the fp32 MatMul peak, so an fp16 row's MFU above an
+ *    fp32 row's means the float16 kernels beat that peak (tensor cores on CUDA); on the CPU they do not.
  * Run: pnpm --filter @cs336/train bench (build the workspace first). Env: BENCH_THREADS, BENCH_RUNS,
  * BENCH_DEVICE (cpu | cuda; cuda needs the provider, see @cs336/graph's README), BENCH_CONFIGS (names,
  * comma-separated; default small,course-256 on cpu and course-256,tinystories on cuda).
@@ -25,7 +28,7 @@ import { Session, type HostTensor } from '@cs336/graph';
 import { accounting, initParameters, resolveTransformerConfig, transformerParameters, type TransformerConfig } from '@cs336/nn';
 import {
   IDS_INPUT, InferenceModel, LAST_POSITION_INPUT, LOGITS_OUTPUT, Random, TrainingSession, buildArtifacts, buildInferGraph, generate,
-  type DecodeMode, type NextTokenModel,
+  type DecodeMode, type NextTokenModel, type Precision,
 } from '@cs336/train';
 import { matMulPeak } from './matmul-peak.js';
 
@@ -35,7 +38,7 @@ const deviceName = process.env.BENCH_DEVICE ?? 'cpu';
 if (deviceName !== 'cpu' && deviceName !== 'cuda') throw new Error(`BENCH_DEVICE must be cpu or cuda, got "${deviceName}"`);
 const device: 'cpu' | 'cuda' = deviceName;
 
-interface BenchConfig { name: string; model: Partial<TransformerConfig>; batchSize: number; k: number }
+interface BenchConfig { name: string; model: Partial<TransformerConfig>; batchSize: number; k: number; precision?: Precision }
 
 async function benchConfig(config: BenchConfig) {
   const model = resolveTransformerConfig(config.model);
@@ -44,7 +47,9 @@ async function benchConfig(config: BenchConfig) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-bench-'));
   try {
     const buildStart = performance.now();
-    const artifacts = buildArtifacts(dir, { model, batchSize: B, contextLength: T }, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
+    const precision = config.precision ?? 'fp32';
+    const artifacts = buildArtifacts(dir, { model, batchSize: B, contextLength: T, precision },
+      { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1, ...(precision === 'fp16' ? { lossScaleWindow: 2000 } : {}) });
     const buildSeconds = (performance.now() - buildStart) / 1000;
     const state = TrainingSession.freshState(initParameters(model, { seed: 0 }), artifacts.manifest);
     const session = await TrainingSession.create(dir, artifacts.manifest, state, { threads, device });
@@ -62,7 +67,7 @@ async function benchConfig(config: BenchConfig) {
     const flopsPerToken = accounting(model, { batchSize: B, seqLen: T }).flopsPerToken.trainingStep;
     const tokensPerSecond = tokens / wall;
     return {
-      name: config.name, model: config.model, batchSize: B, contextLength: T, k: config.k, runs,
+      name: config.name, precision, model: config.model, batchSize: B, contextLength: T, k: config.k, runs,
       artifactBuildSeconds: Number(buildSeconds.toFixed(2)),
       tokensPerSecond: Math.round(tokensPerSecond),
       achievedGflops: Number(((tokensPerSecond * flopsPerToken) / 1e9).toFixed(2)),
@@ -231,8 +236,14 @@ const ks = process.env.BENCH_K?.split(',').map((k) => {
   if (!/^[1-9]\d*$/.test(k)) throw new Error(`BENCH_K: "${k}" is not a positive integer`);
   return Number(k);
 });
+const precisions = (process.env.BENCH_PRECISION ?? 'fp32').split(',').map((p) => {
+  if (p !== 'fp32' && p !== 'fp16') throw new Error(`BENCH_PRECISION: "${p}" is not fp32 or fp16`);
+  return p;
+});
 if (process.env.BENCH_TRAIN !== '0') {
-  for (const config of selected) for (const k of ks ?? [config.k]) measured.push(await benchConfig({ ...config, k }));
+  for (const config of selected) {
+    for (const k of ks ?? [config.k]) for (const precision of precisions) measured.push(await benchConfig({ ...config, k, precision }));
+  }
 }
 const peak = Math.max(peakBefore, await matMulPeak(peakSize, { threads, device }));
 const results = measured.map(({ flopsPerSecond, ...rest }) => ({ ...rest, mfu: Number((flopsPerSecond / peak).toFixed(3)) }));

@@ -24,9 +24,11 @@ export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, re
 export type { ArtifactManifest, BuildArtifactsResult, TensorInfo } from './artifacts.js';
 export {
   IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, POSITION_INPUT, buildDecodeStepGraph, buildEvalGraph, buildInferGraph, buildPrefillGraph, buildTrainStepGraph,
-  crossEntropyWithGradient, kvName, momentName, updatedName,
+  crossEntropyWithGradient, kvName, lossAndGradients, momentName, updatedName,
 } from './train-step.js';
-export type { OptimizerSettings, TrainStepShape } from './train-step.js';
+export type { OptimizerSettings, Precision, TrainStepShape } from './train-step.js';
+export { DEFAULT_LOSS_SCALE, DEFAULT_LOSS_SCALE_WINDOW, LOSS_SCALE_BACKOFF, LOSS_SCALE_GROWTH, lossScaleUpdate, skipUnlessFinite } from './loss-scale.js';
+export type { LossScaleState } from './loss-scale.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
 export type { InferenceOptions, InferenceWeights, StepsResult, TrainingState } from './training-session.js';
 export { evaluateCheckpoint, evaluateLoss } from './evaluate.js';

@@ -11,25 +11,35 @@ import type { ArtifactManifest } from './artifacts.js';
 import { loadCheckpoint, type CheckpointMetadata } from './checkpoint.js';
 import { FINITE_OUTPUT, GENERATED_OUTPUT, STOP_TOKEN_INPUT, UNIFORMS_INPUT, buildDecodeLoopGraph } from './decode-loop.js';
 import type { NextTokenModel, RuntimeSampling } from './generate.js';
+import { DEFAULT_LOSS_SCALE, type LossScaleState } from './loss-scale.js';
 import { UNIFORM_SCALE, type SamplingSettings } from './sampling-graph.js';
 import {
-  GRAD_NORMS_OUTPUT, IDS_INPUT, LAST_POSITION_INPUT, LEARNING_RATES_INPUT, LOGITS_OUTPUT, LOSSES_OUTPUT, LOSS_OUTPUT, STEP_INPUT,
-  POSITION_INPUT, TOKENS_INPUT, buildDecodeStepGraph, buildPrefillGraph, kvName, momentName, updatedName,
+  CLEAN_STEPS_INPUT, GRAD_NORMS_OUTPUT, IDS_INPUT, LAST_POSITION_INPUT, LEARNING_RATES_INPUT, LOGITS_OUTPUT, LOSSES_OUTPUT, LOSS_OUTPUT,
+  LOSS_SCALES_OUTPUT, LOSS_SCALE_INPUT, SKIPPED_OUTPUT, STEP_INPUT, POSITION_INPUT, TOKENS_INPUT, buildDecodeStepGraph, buildPrefillGraph,
+  kvName, momentName, updatedName,
 } from './train-step.js';
 
-/** Parameters and AdamW moments keyed by parameter name, plus the number of optimizer steps taken. */
+/**
+ * Parameters and AdamW moments keyed by parameter name, plus the number of optimizer steps taken
+ * (skipped ones included: batches and learning rates follow it), and with fp16 the loss-scaling state.
+ */
 export interface TrainingState {
   parameters: Map<string, Float32Array>;
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;
   step: number;
+  /** fp16 artifacts only. */
+  lossScale?: LossScaleState;
 }
 
 export interface StepsResult {
   /** Loss of each step, before its update. */
   losses: Float32Array;
-  /** Global gradient norm of each step, before clipping. */
+  /** Global gradient norm of each step, before clipping (not finite on a skipped fp16 step). */
   gradNorms: Float32Array;
+  /** fp16: the loss scale each step used, and whether it was skipped (its gradients overflowed). */
+  lossScales?: Float32Array;
+  skipped?: boolean[];
   /** Seconds inside Session.run. */
   runSeconds: number;
 }
@@ -58,9 +68,10 @@ export class TrainingSession {
     return new TrainingSession(manifest, dir, session, options, state);
   }
 
-  /** A fresh state: the given parameters and zero moments at step 0. */
-  static freshState(parameters: Record<string, Float32Array | Float64Array>, manifest: ArtifactManifest): TrainingState {
+  /** A fresh state: the given parameters and zero moments at step 0 (with fp16, loss scale `lossScale`). */
+  static freshState(parameters: Record<string, Float32Array | Float64Array>, manifest: ArtifactManifest, lossScale = DEFAULT_LOSS_SCALE): TrainingState {
     const state: TrainingState = { parameters: new Map(), m: new Map(), v: new Map(), step: 0 };
+    if (manifest.precision === 'fp16') state.lossScale = { scale: lossScale, cleanSteps: 0, appliedSteps: 0 };
     for (const info of manifest.parameters) {
       const data = parameters[info.name];
       if (!data) throw new Error(`initial parameters lack "${info.name}"`);
@@ -73,7 +84,8 @@ export class TrainingSession {
 
   /**
    * Runs K = learningRates.length optimizer steps on `tokens` (flat [K, B, T+1]) and keeps the
-   * updated state. Step k uses learningRates[k] and AdamW's t = state.step + k + 1.
+   * updated state. Step k uses learningRates[k] and AdamW's t = state.step + k + 1 (with fp16, the
+   * applied updates before it + 1: skipped steps do not count).
    */
   async runSteps(tokens: BigInt64Array, learningRates: Float32Array): Promise<StepsResult> {
     const { batchSize: B, contextLength: T } = this.manifest;
@@ -82,11 +94,17 @@ export class TrainingSession {
     if (tokens.length !== K * B * (T + 1)) {
       throw new Error(`runSteps: tokens hold ${tokens.length} ids, expected K·B·(T+1) = ${K}·${B}·${T + 1} = ${K * B * (T + 1)}`);
     }
+    const scaling = this.state.lossScale;
+    const int64 = (value: number): HostTensor => ({ dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(value)]) });
     const feeds: Record<string, HostTensor> = {
-      [STEP_INPUT]: { dtype: 'int64', dims: [], data: new BigInt64Array([BigInt(this.state.step)]) },
+      [STEP_INPUT]: int64(scaling ? scaling.appliedSteps : this.state.step),
       [TOKENS_INPUT]: { dtype: 'int64', dims: [K, B, T + 1], data: tokens },
       [LEARNING_RATES_INPUT]: tensor([K], learningRates),
     };
+    if (scaling) {
+      feeds[LOSS_SCALE_INPUT] = tensor([], new Float32Array([scaling.scale]));
+      feeds[CLEAN_STEPS_INPUT] = int64(scaling.cleanSteps);
+    }
     for (const info of this.manifest.parameters) {
       const dims = info.shape as number[];
       feeds[info.name] = tensor(dims, this.state.parameters.get(info.name)!);
@@ -103,8 +121,15 @@ export class TrainingSession {
       next.m.set(info.name, out[updatedName(momentName('m', info.name))]!.data as Float32Array);
       next.v.set(info.name, out[updatedName(momentName('v', info.name))]!.data as Float32Array);
     }
+    const result: StepsResult = { losses: out[LOSSES_OUTPUT]!.data as Float32Array, gradNorms: out[GRAD_NORMS_OUTPUT]!.data as Float32Array, runSeconds };
+    if (scaling) {
+      const scalar = (name: string) => Number(out[updatedName(name)]!.data[0]);
+      next.lossScale = { scale: scalar(LOSS_SCALE_INPUT), cleanSteps: scalar(CLEAN_STEPS_INPUT), appliedSteps: scalar(STEP_INPUT) };
+      result.lossScales = out[LOSS_SCALES_OUTPUT]!.data as Float32Array;
+      result.skipped = Array.from(out[SKIPPED_OUTPUT]!.data as Uint8Array, (flag) => flag !== 0);
+    }
     this.state = next;
-    return { losses: out[LOSSES_OUTPUT]!.data as Float32Array, gradNorms: out[GRAD_NORMS_OUTPUT]!.data as Float32Array, runSeconds };
+    return result;
   }
 
   /** Mean loss of one batch of windows (flat [B, T+1]) under the current parameters. */
@@ -127,6 +152,11 @@ export class TrainingSession {
 }
 
 function checkState(manifest: ArtifactManifest, state: TrainingState): void {
+  const fp16 = manifest.precision === 'fp16';
+  if (fp16 !== (state.lossScale !== undefined)) {
+    throw new Error(fp16 ? 'training state: fp16 artifacts need a loss-scale state (TrainingSession.freshState makes one)' : 'training state: a loss-scale state was given but the artifacts are fp32');
+  }
+  if (state.lossScale && !(state.lossScale.scale > 0 && Number.isFinite(state.lossScale.scale))) throw new Error(`training state: loss scale must be a positive finite number, got ${state.lossScale.scale}`);
   for (const info of manifest.parameters) {
     const count = (info.shape as number[]).reduce((a, b) => a * b, 1);
     for (const [what, map] of [['parameter', state.parameters], ['moment m of', state.m], ['moment v of', state.v]] as const) {
