@@ -4,7 +4,7 @@
  *   1. validate the config;
  *   2. stream the input and count pre-tokens on worker threads (parallel-count.ts);
  *   3. turn each distinct pre-token into a word of byte symbols, weighted by its count;
- *   4. count adjacent pairs once, with an index pair → words containing it, and heap them;
+ *   4. count adjacent pairs once, index which words contain each byte pair, and heap the pairs;
  *   5. merge: pop the best pair (merge-order.ts), rewrite only the words that contain it,
  *      adjusting pair counts around each occurrence, and push the pairs the merge created;
  *   6. lay out the vocab: special tokens, the 256 bytes, then one token per merge.
@@ -14,8 +14,8 @@ import { countInput } from './parallel-count.js';
 import type { PretokenTable } from './pretoken-table.js';
 import { compareMergeCandidates } from './merge-order.js';
 import { PairHeap } from './pair-heap.js';
-import { PairTable } from './pair-table.js';
-import { PairWordLists } from './pair-word-lists.js';
+import { MAX_NARROW_PAIR, PairTable } from './pair-table.js';
+import { varintLength, WordListWriter, writeVarint } from './word-list-coding.js';
 import type { BpeModel } from './reference-bpe.js';
 
 export type { BpeModel } from './reference-bpe.js';
@@ -173,18 +173,22 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   const { symbols, start, length, count } = words;
   const symbolBytes: Uint8Array[] = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
   const merges: [Uint8Array, Uint8Array][] = [];
-  // A pair (a, b) of symbols is the number a * base + b: cheap to hash, exact below 2^53.
+  // A pair (a, b) of symbols is the number a * base + b: cheap to hash, exact below 2^53, and
+  // below 2^32 (4-byte keys in the pair table and heap) while base ≤ 65,535.
   const base = 256 + mergeTotal;
-  const pairs = new PairTable(); // pair → live count (and word list, for pairs with a merged symbol)
+  const narrowKeys = (base - 1) * base + (base - 1) <= MAX_NARROW_PAIR;
+  const pairs = new PairTable(1 << 16, narrowKeys); // pair → live count
 
-  // 4. Initial pair counts and the pair → words index (each word listed once per pair). Every pair
-  // of two bytes gets its word list here, all in one array (CSR: words of byte pair p are
-  // byteWords[byteStart[p] .. byteStart[p + 1])). A pair that contains a merged symbol is created
-  // by that one merge, so its list is complete when the merge ends: it goes to `lists`
-  // (pair-word-lists.ts) then and never grows again. Typed arrays, not a Map of arrays: at OWT
-  // scale this index holds about one entry per byte of the distinct pre-tokens.
+  // 4. Initial pair counts and the index "which words contain this" (word-list-coding.ts: ascending
+  // word ids, delta + varint coded). For a pair of two bytes: its words, all lists in one array
+  // (CSR: the list of byte pair p is byteWords[byteStart[p] .. byteStart[p + 1])). For a pair
+  // with a merged symbol: the words of that symbol (`symbolWords`, a superset). A merged symbol
+  // appears only in the merge that creates it, whose rewritten words are exactly its words, and
+  // afterwards only disappears from words; so a pair needs no list of its own, which at OWT scale
+  // would be one per created pair (tens of millions). A symbol's list is rewritten without the
+  // words that lost it whenever a merge scans it.
   const byteCount = new Float64Array(1 << 16);
-  const byteStart = new Int32Array((1 << 16) + 1);
+  const byteStart = new Float64Array((1 << 16) + 1); // byte offsets (may pass 2^31)
   const lastWord = new Int32Array(1 << 16).fill(-1);
   for (let w = 0; w < start.length; w++) {
     const s = start[w]!;
@@ -192,13 +196,13 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       const p = (symbols[i]! << 8) | symbols[i + 1]!;
       byteCount[p]! += count[w]!;
       if (lastWord[p] !== w) {
+        byteStart[p + 1]! += varintLength(w - lastWord[p]! - 1);
         lastWord[p] = w;
-        byteStart[p + 1]!++;
       }
     }
   }
   for (let p = 0; p < 1 << 16; p++) byteStart[p + 1]! += byteStart[p]!;
-  const byteWords = new Int32Array(byteStart[1 << 16]!);
+  const byteWords = new Uint8Array(byteStart[1 << 16]!);
   const fill = byteStart.slice(0, 1 << 16);
   lastWord.fill(-1);
   for (let w = 0; w < start.length; w++) {
@@ -206,20 +210,22 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     for (let i = s; i < s + length[w]! - 1; i++) {
       const p = (symbols[i]! << 8) | symbols[i + 1]!;
       if (lastWord[p] !== w) {
+        fill[p] = writeVarint(byteWords, fill[p]!, w - lastWord[p]! - 1);
         lastWord[p] = w;
-        byteWords[fill[p]!++] = w;
       }
     }
   }
   for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairs.add((p >> 8) * base + (p & 255), byteCount[p]!);
-  const lists = new PairWordLists(pairs);
+  const symbolWords: Uint8Array[] = []; // symbol 256 + i → its list
+  const mergedWords = new WordListWriter(); // the new symbol's words, during a merge
+  const keptWords = new WordListWriter(); // the scanned symbol's words that still have it
 
   const heap = new PairHeap((keyA, countA, keyB, countB) => {
     if (countA !== countB) return countA - countB;
     const leftA = Math.floor(keyA / base);
     const leftB = Math.floor(keyB / base);
     return compareMergeCandidates(countA, symbolBytes[leftA]!, symbolBytes[keyA - leftA * base]!, countB, symbolBytes[leftB]!, symbolBytes[keyB - leftB * base]!);
-  });
+  }, narrowKeys);
   pairs.forEach((key, c) => heap.push(key, c));
 
   // 5. Merge loop.
@@ -255,34 +261,39 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     symbolBytes.push(mergedBytes);
     merges.push([left, right]);
 
-    const created = new Map<number, number[]>(); // pair → the words it appears in (pairs made by this merge)
+    const created = new Set<number>(); // pairs made by this merge, pushed on the heap at its end
     // A pair's count only grows in the merge that creates it (never in `adjust`), so a pair whose
     // count reaches 0 is gone for good: the table forgets it (its heap entry goes stale).
     const adjust = (key: number, delta: number) => {
       if (key !== best) pairs.add(key, delta);
     };
-    const gain = (key: number, delta: number, w: number) => {
+    const gain = (key: number, delta: number) => {
       pairs.add(key, delta);
-      const list = created.get(key);
-      if (list === undefined) created.set(key, [w]);
-      else if (list[list.length - 1] !== w) list.push(w);
+      created.add(key);
     };
-    let ids = lists.ids;
+    // The words to scan: the byte pair's list, or the shorter list of a merged symbol in the pair.
+    let scanned = -1; // the merged symbol whose list is scanned (and rewritten), or -1
+    let list: Uint8Array = byteWords;
     let from = 0;
     let to = 0;
     if (a < 256 && b < 256) {
-      ids = byteWords;
       from = byteStart[(a << 8) | b]!;
       to = byteStart[((a << 8) | b) + 1]!;
     } else {
-      const list = pairs.list(best);
-      if (list >= 0) {
-        from = lists.start(list);
-        to = lists.end(list);
-      }
+      scanned = a < 256 || (b >= 256 && symbolWords[b - 256]!.length < symbolWords[a - 256]!.length) ? b : a;
+      list = symbolWords[scanned - 256]!;
+      to = list.length;
     }
-    for (let k = from; k < to; k++) {
-      const w = ids[k]!; // listed once per pair, so rewritten at most once per merge
+    let w = -1;
+    for (let at = from; at < to;) {
+      // Next word id (word-list-coding.ts: gap - 1, LEB128).
+      let byte = list[at++]!;
+      let gap = byte & 0x7f;
+      for (let shift = 7; byte >= 0x80; shift += 7) {
+        byte = list[at++]!;
+        gap |= (byte & 0x7f) << shift;
+      }
+      w += gap + 1;
       const s = start[w]!;
       const end = s + length[w]!;
       const c = count[w]!;
@@ -290,11 +301,13 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
       // is still the original one whenever an occurrence is found).
       let write = s;
       let read = s;
+      let found = false;
+      let kept = false; // the word still has `scanned`
       while (read < end) {
         if (read + 1 < end && symbols[read] === a && symbols[read + 1] === b) {
           if (write > s) {
             adjust(symbols[read - 1]! * base + a, -c); // old (x, a)
-            gain(symbols[write - 1]! * base + merged, c, w); // new (x', merged); x' is merged after a repeat
+            gain(symbols[write - 1]! * base + merged, c); // new (x', merged); x' is merged after a repeat
           }
           if (read + 2 < end) {
             const y = symbols[read + 2]!;
@@ -302,22 +315,26 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
             const repeat = y === a && read + 3 < end && symbols[read + 3] === b;
             if (!repeat) {
               adjust(b * base + y, -c);
-              gain(merged * base + y, c, w);
+              gain(merged * base + y, c);
             }
           }
           symbols[write++] = merged;
           read += 2;
+          found = true;
         } else {
-          symbols[write++] = symbols[read++]!;
+          const x = symbols[read++]!;
+          if (x === scanned) kept = true;
+          symbols[write++] = x;
         }
       }
       length[w] = write - s;
+      if (found) mergedWords.push(w);
+      if (kept) keptWords.push(w);
     }
     pairs.delete(best);
-    for (const [key, words] of created) {
-      lists.append(key, words);
-      heap.push(key, pairs.count(key)); // > 0: gains only
-    }
+    symbolWords.push(mergedWords.take());
+    if (scanned >= 0) symbolWords[scanned - 256] = keptWords.take();
+    for (const key of created) heap.push(key, pairs.count(key)); // > 0: gains only
     if ((m + 1) % progressEvery === 0 || m + 1 === mergeTotal) onMerge(m + 1);
   }
   return { symbols: symbolBytes, merges };
