@@ -5,28 +5,45 @@ describe('PairTable', () => {
   // Few distinct keys (some near the top of each key width) and many deletes: slots get reused.
   const runOps = (narrowKeys: boolean, bigKeys: number[]) => {
     const key = fc.oneof(fc.nat(40), fc.constantFrom(0, ...bigKeys));
-    const op = fc.oneof(fc.record({ add: key, delta: fc.integer({ min: -3, max: 5 }) }), fc.record({ remove: key }));
+    const op = fc.oneof(
+      fc.record({ add: key, delta: fc.integer({ min: -3, max: 5 }) }),
+      fc.record({ remove: key }),
+      fc.record({ setList: key, list: fc.nat(100) }),
+    );
     fc.assert(fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
       const table = new PairTable(2, narrowKeys);
       const counts = new Map<number, number>();
+      const lists = new Map<number, number>();
       for (const o of ops) {
         if ('add' in o) {
           const next = (counts.get(o.add) ?? 0) + o.delta;
           if (!counts.has(o.add) && o.delta <= 0) {
             // nothing to take from: stays absent
-          } else if (next > 0) counts.set(o.add, next);
-          else counts.delete(o.add);
+          } else if (next > 0) {
+            if (!counts.has(o.add)) lists.set(o.add, -1);
+            counts.set(o.add, next);
+          } else {
+            counts.delete(o.add);
+            lists.delete(o.add);
+          }
           table.add(o.add, o.delta);
-        } else {
+        } else if ('remove' in o) {
           counts.delete(o.remove);
+          lists.delete(o.remove);
           table.delete(o.remove);
+        } else {
+          if (counts.has(o.setList)) lists.set(o.setList, o.list);
+          table.setList(o.setList, o.list);
         }
       }
       expect(table.size).toBe(counts.size);
       const seen = new Map<number, number>();
       table.forEach((pair, count) => seen.set(pair, count));
       expect([...seen].sort((a, b) => a[0] - b[0])).toEqual([...counts].sort((a, b) => a[0] - b[0]));
-      for (const k of [0, 1, 7, 39, ...bigKeys]) expect(table.count(k)).toBe(counts.get(k) ?? 0);
+      for (const k of [0, 1, 7, 39, ...bigKeys]) {
+        expect(table.count(k)).toBe(counts.get(k) ?? 0);
+        expect(table.list(k)).toBe(lists.get(k) ?? -1);
+      }
     }), { numRuns: 300 });
   };
 

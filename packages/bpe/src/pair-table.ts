@@ -1,12 +1,13 @@
 /**
- * Pair → live count, for the trainer's merge loop: open addressing over typed arrays.
+ * Pair → (count, word-list number), for the trainer's merge loop: open addressing over typed arrays.
  *
- * Why not a `Map`: at OWT scale the merges create tens of millions of pairs (every distinct
- * neighbour of every merged symbol); in a `Map` each cost about 100 bytes of V8 heap, towards V8's
- * ~4 GB limit. Here a slot is a key and a count, at most 0.7 full, off the heap: 12 bytes with
- * 32-bit keys (pair numbers below 2^32 - 2, i.e. vocabularies up to 65,535 symbols), 16 with
- * 64-bit float keys (any pair number below 2^53). Pairs are removed when merged or when their
- * count reaches 0 (tombstones, cleared by the next rebuild).
+ * Why not `Map`s: at OWT scale the merges create tens of millions of pairs (every distinct
+ * neighbour of every merged symbol); in a `Map` for counts plus one for lists each pair cost about
+ * 190 bytes of V8 heap, towards V8's ~4 GB limit. Here a slot is a key, a count and a list number,
+ * at most 0.7 full, off the heap: 16 bytes with 32-bit keys (pair numbers below 2^32 - 2, i.e.
+ * vocabularies up to 65,535 symbols), 20 with 64-bit float keys (any pair number below 2^53).
+ * Pairs are removed when merged or when their count reaches 0 (tombstones, cleared by the next
+ * rebuild).
  */
 
 /** Largest pair number a table with 32-bit keys holds (the two values above are its markers). */
@@ -15,6 +16,7 @@ export const MAX_NARROW_PAIR = 2 ** 32 - 3;
 export class PairTable {
   private keys: Uint32Array | Float64Array; // pair number, `empty` or `deleted`
   private counts: Float64Array;
+  private lists: Int32Array; // list number in PairWordLists, or -1
   private mask: number;
   private live = 0;
   private filled = 0; // live + tombstones
@@ -30,6 +32,7 @@ export class PairTable {
     this.deleted = this.empty - 1;
     this.keys = this.newKeys(initialCapacity);
     this.counts = new Float64Array(initialCapacity);
+    this.lists = new Int32Array(initialCapacity).fill(-1);
     this.mask = initialCapacity - 1;
   }
 
@@ -39,13 +42,24 @@ export class PairTable {
 
   /** Bytes of the slot arrays (for the memory table in the README). */
   get byteLength(): number {
-    return this.keys.byteLength + this.counts.byteLength;
+    return this.keys.byteLength + this.counts.byteLength + this.lists.byteLength;
   }
 
   /** The count of `pair`, 0 when absent. */
   count(pair: number): number {
     const slot = this.find(pair);
     return slot < 0 ? 0 : this.counts[slot]!;
+  }
+
+  /** The word-list number of `pair`, -1 when absent or without a list. */
+  list(pair: number): number {
+    const slot = this.find(pair);
+    return slot < 0 ? -1 : this.lists[slot]!;
+  }
+
+  setList(pair: number, list: number): void {
+    const slot = this.find(pair);
+    if (slot >= 0) this.lists[slot] = list;
   }
 
   /** Adds `delta` to the count of `pair` (inserting it); removes the pair when the count reaches 0. */
@@ -72,6 +86,7 @@ export class PairTable {
     else this.filled++;
     this.keys[slot] = pair;
     this.counts[slot] = delta;
+    this.lists[slot] = -1;
     this.live++;
     if (this.filled * 10 > this.keys.length * 7) this.rebuild(); // linear probing stays short below 0.7
   }
@@ -106,6 +121,7 @@ export class PairTable {
   private remove(slot: number): void {
     this.keys[slot] = this.deleted;
     this.counts[slot] = 0;
+    this.lists[slot] = -1;
     this.live--;
   }
 
@@ -113,9 +129,10 @@ export class PairTable {
   private rebuild(): void {
     let capacity = this.keys.length;
     while (this.live * 2 > capacity) capacity *= 2; // ≤ half full after, so it lasts a while
-    const { keys, counts } = this;
+    const { keys, counts, lists } = this;
     this.keys = this.newKeys(capacity);
     this.counts = new Float64Array(capacity);
+    this.lists = new Int32Array(capacity).fill(-1);
     this.mask = capacity - 1;
     for (let old = 0; old < keys.length; old++) {
       const key = keys[old]!;
@@ -124,6 +141,7 @@ export class PairTable {
       while (this.keys[slot] !== this.empty) slot = (slot + 1) & this.mask;
       this.keys[slot] = key;
       this.counts[slot] = counts[old]!;
+      this.lists[slot] = lists[old]!;
     }
     this.filled = this.live;
   }

@@ -15,6 +15,7 @@ import type { PretokenTable } from './pretoken-table.js';
 import { compareMergeCandidates } from './merge-order.js';
 import { PairHeap } from './pair-heap.js';
 import { MAX_NARROW_PAIR, PairTable } from './pair-table.js';
+import { PairWordLists } from './pair-word-lists.js';
 import { varintLength, WordListWriter, writeVarint } from './word-list-coding.js';
 import type { BpeModel } from './reference-bpe.js';
 
@@ -35,6 +36,13 @@ export interface TrainBpeConfig {
   chunkChars: number;
   /** Refuse input that is not UTF-8 (an error naming the first bad byte) instead of reading it as U+FFFD. */
   strictUtf8: boolean;
+  /**
+   * Memory knob; the merges are the same for any value. A pair made by a merge with a count below
+   * this is not kept (no count, no heap entry, no word list) until the best kept count falls
+   * below it, when all pairs are counted again from the words. Most pairs made at OWT scale
+   * occur in one or two rare words, and merges of 32k-vocab training stop far above 16.
+   */
+  pairTrackingMinCount: number;
 }
 
 export const DEFAULT_TRAIN_BPE_CONFIG: Readonly<TrainBpeConfig> = Object.freeze({
@@ -43,6 +51,7 @@ export const DEFAULT_TRAIN_BPE_CONFIG: Readonly<TrainBpeConfig> = Object.freeze(
   workers: Math.max(1, os.availableParallelism()),
   chunkChars: 1 << 20,
   strictUtf8: false,
+  pairTrackingMinCount: 16,
 });
 
 /** Pair keys are a * (256 + merges) + b, exact while below 2^53. */
@@ -72,6 +81,9 @@ export function resolveTrainBpeConfig(partial: Partial<TrainBpeConfig>): Readonl
   }
   if (!Number.isInteger(config.chunkChars) || config.chunkChars < 1) {
     throw new Error(`trainBpe: chunkChars must be a positive integer; got ${config.chunkChars}`);
+  }
+  if (!Number.isInteger(config.pairTrackingMinCount) || config.pairTrackingMinCount < 0) {
+    throw new Error(`trainBpe: pairTrackingMinCount must be an integer ≥ 0 (0 keeps every pair); got ${config.pairTrackingMinCount}`);
   }
   if (typeof config.strictUtf8 !== 'boolean') throw new Error(`trainBpe: strictUtf8 must be true or false; got ${JSON.stringify(config.strictUtf8)}`);
   return Object.freeze({ ...config, specialTokens: Object.freeze([...specials]) });
@@ -107,7 +119,7 @@ export async function trainBpe(options: TrainBpeOptions): Promise<TrainBpeResult
   const { words, distinctPretokens, invalidUtf8 } = await countWords(input, config, 256 + mergeTotal, onProgress);
 
   // 4–5. Merges over byte symbols 0..255; merge i creates symbol 256 + i.
-  const learned = learnMerges(words, mergeTotal, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal, distinctPretokens }));
+  const learned = learnMerges(words, mergeTotal, config.pairTrackingMinCount, (mergesDone) => onProgress?.({ phase: 'merge', mergesDone, mergesTotal: mergeTotal, distinctPretokens }));
 
   // 6. Vocab and merges in order.
   const vocab = new Map<number, Uint8Array>();
@@ -169,7 +181,7 @@ function buildWords(counts: PretokenTable, symbolLimit: number): Words {
   return { symbols, start, length, count };
 }
 
-function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: number) => void): { symbols: Uint8Array[]; merges: [Uint8Array, Uint8Array][] } {
+function learnMerges(words: Words, mergeTotal: number, pairTrackingMinCount: number, onMerge: (mergesDone: number) => void): { symbols: Uint8Array[]; merges: [Uint8Array, Uint8Array][] } {
   const { symbols, start, length, count } = words;
   const symbolBytes: Uint8Array[] = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
   const merges: [Uint8Array, Uint8Array][] = [];
@@ -179,14 +191,18 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   const narrowKeys = (base - 1) * base + (base - 1) <= MAX_NARROW_PAIR;
   const pairs = new PairTable(1 << 16, narrowKeys); // pair → live count
 
-  // 4. Initial pair counts and the index "which words contain this" (word-list-coding.ts: ascending
-  // word ids, delta + varint coded). For a pair of two bytes: its words, all lists in one array
-  // (CSR: the list of byte pair p is byteWords[byteStart[p] .. byteStart[p + 1])). For a pair
-  // with a merged symbol: the words of that symbol (`symbolWords`, a superset). A merged symbol
-  // appears only in the merge that creates it, whose rewritten words are exactly its words, and
-  // afterwards only disappears from words; so a pair needs no list of its own, which at OWT scale
-  // would be one per created pair (tens of millions). A symbol's list is rewritten without the
-  // words that lost it whenever a merge scans it.
+  // 4. Initial pair counts and the index "which words contain this pair" (ascending word ids,
+  // delta + varint coded: word-list-coding.ts). Three sources, all exact supersets:
+  // - a pair of two bytes: its words, all lists in one array (CSR: the list of byte pair p is
+  //   byteWords[byteStart[p] .. byteStart[p + 1]));
+  // - a kept pair with a merged symbol: its own list (`lists`, pair-word-lists.ts). Such a pair is
+  //   created by one merge, so its list is complete when that merge ends and never grows again;
+  // - a pair with a merged symbol and no list (made with a count below `trackMin`, counted again
+  //   later): the words of that symbol (`symbolWords`). A merged symbol appears only in the merge
+  //   that creates it, whose rewritten words are exactly its words, and afterwards only disappears
+  //   from words; a symbol's list is rewritten without the words that lost it whenever it is scanned.
+  // Typed arrays, not a Map of arrays: at OWT scale this index holds about one entry per byte of
+  // the distinct pre-tokens.
   const byteCount = new Float64Array(1 << 16);
   const byteStart = new Float64Array((1 << 16) + 1); // byte offsets (may pass 2^31)
   const lastWord = new Int32Array(1 << 16).fill(-1);
@@ -216,17 +232,41 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     }
   }
   for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairs.add((p >> 8) * base + (p & 255), byteCount[p]!);
+  const lists = new PairWordLists(pairs);
+  let trackMin = pairTrackingMinCount; // 0 once every pair is kept
   const symbolWords: Uint8Array[] = []; // symbol 256 + i → its list
   const mergedWords = new WordListWriter(); // the new symbol's words, during a merge
   const keptWords = new WordListWriter(); // the scanned symbol's words that still have it
+  const pairWords = new WordListWriter();
 
-  const heap = new PairHeap((keyA, countA, keyB, countB) => {
+  const before = (keyA: number, countA: number, keyB: number, countB: number) => {
     if (countA !== countB) return countA - countB;
     const leftA = Math.floor(keyA / base);
     const leftB = Math.floor(keyB / base);
     return compareMergeCandidates(countA, symbolBytes[leftA]!, symbolBytes[keyA - leftA * base]!, countB, symbolBytes[leftB]!, symbolBytes[keyB - leftB * base]!);
-  }, narrowKeys);
+  };
+  let heap = new PairHeap(before, narrowKeys);
   pairs.forEach((key, c) => heap.push(key, c));
+
+  // Kept pairs: every byte pair, and each pair made by a merge with a count ≥ trackMin. A pair not
+  // kept has a count below trackMin (counts only fall after the merge that makes the pair), so
+  // while the best kept count is ≥ trackMin it is the best of all pairs. When it falls below (or no
+  // kept pair is left), the pairs not kept are counted from the words, and from then on every
+  // pair is kept.
+  const countAllPairs = () => {
+    const missing = new PairTable(1 << 16, narrowKeys);
+    for (let w = 0; w < start.length; w++) {
+      const s = start[w]!;
+      for (let i = s; i < s + length[w]! - 1; i++) {
+        const key = symbols[i]! * base + symbols[i + 1]!;
+        if (pairs.count(key) === 0) missing.add(key, count[w]!);
+      }
+    }
+    missing.forEach((key, c) => pairs.add(key, c));
+    heap = new PairHeap(before, narrowKeys); // afresh: one entry per pair
+    pairs.forEach((key, c) => heap.push(key, c));
+    trackMin = 0;
+  };
 
   // 5. Merge loop.
   const progressEvery = Math.max(1, Math.floor(mergeTotal / 200));
@@ -234,16 +274,21 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
   for (let m = 0; m < mergeTotal; m++) {
     // Pop until the top entry's count is live; stale entries go back with their live count.
     let best = -1;
-    while (heap.size > 0) {
-      const key = heap.peekKey();
-      const stored = heap.peekCount();
-      const live = pairs.count(key);
-      heap.pop();
-      if (live === stored) {
-        best = key;
-        break;
+    for (;;) {
+      while (heap.size > 0) {
+        const key = heap.peekKey();
+        const stored = heap.peekCount();
+        const live = pairs.count(key);
+        heap.pop();
+        if (live === stored) {
+          best = key;
+          break;
+        }
+        if (live > 0) heap.push(key, live);
       }
-      if (live > 0) heap.push(key, live);
+      if (trackMin === 0 || (best >= 0 && pairs.count(best) >= trackMin)) break;
+      best = -1;
+      countAllPairs(); // the best kept count is below trackMin, or nothing is kept
     }
     if (best < 0) {
       onMerge(m); // no pair left anywhere: every word is one token
@@ -261,24 +306,31 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     symbolBytes.push(mergedBytes);
     merges.push([left, right]);
 
-    const created = new Set<number>(); // pairs made by this merge, pushed on the heap at its end
+    const created = new Map<number, number[]>(); // pair → the words it appears in (pairs made by this merge)
     // A pair's count only grows in the merge that creates it (never in `adjust`), so a pair whose
     // count reaches 0 is gone for good: the table forgets it (its heap entry goes stale).
     const adjust = (key: number, delta: number) => {
       if (key !== best) pairs.add(key, delta);
     };
-    const gain = (key: number, delta: number) => {
+    const gain = (key: number, delta: number, w: number) => {
       pairs.add(key, delta);
-      created.add(key);
+      const list = created.get(key);
+      if (list === undefined) created.set(key, [w]);
+      else if (list[list.length - 1] !== w) list.push(w);
     };
-    // The words to scan: the byte pair's list, or the shorter list of a merged symbol in the pair.
+    // The words to scan (see step 4).
     let scanned = -1; // the merged symbol whose list is scanned (and rewritten), or -1
     let list: Uint8Array = byteWords;
     let from = 0;
     let to = 0;
+    const own = a < 256 && b < 256 ? -1 : pairs.list(best);
     if (a < 256 && b < 256) {
       from = byteStart[(a << 8) | b]!;
       to = byteStart[((a << 8) | b) + 1]!;
+    } else if (own >= 0) {
+      list = lists.bytes;
+      from = lists.start(own);
+      to = lists.end(own);
     } else {
       scanned = a < 256 || (b >= 256 && symbolWords[b - 256]!.length < symbolWords[a - 256]!.length) ? b : a;
       list = symbolWords[scanned - 256]!;
@@ -307,7 +359,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
         if (read + 1 < end && symbols[read] === a && symbols[read + 1] === b) {
           if (write > s) {
             adjust(symbols[read - 1]! * base + a, -c); // old (x, a)
-            gain(symbols[write - 1]! * base + merged, c); // new (x', merged); x' is merged after a repeat
+            gain(symbols[write - 1]! * base + merged, c, w); // new (x', merged); x' is merged after a repeat
           }
           if (read + 2 < end) {
             const y = symbols[read + 2]!;
@@ -315,7 +367,7 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
             const repeat = y === a && read + 3 < end && symbols[read + 3] === b;
             if (!repeat) {
               adjust(b * base + y, -c);
-              gain(merged * base + y, c);
+              gain(merged * base + y, c, w);
             }
           }
           symbols[write++] = merged;
@@ -334,7 +386,16 @@ function learnMerges(words: Words, mergeTotal: number, onMerge: (mergesDone: num
     pairs.delete(best);
     symbolWords.push(mergedWords.take());
     if (scanned >= 0) symbolWords[scanned - 256] = keptWords.take();
-    for (const key of created) heap.push(key, pairs.count(key)); // > 0: gains only
+    for (const [key, words] of created) {
+      const c = pairs.count(key); // > 0: gains only
+      if (c < trackMin) {
+        pairs.delete(key);
+        continue;
+      }
+      for (const word of words) pairWords.push(word);
+      lists.append(key, pairWords.take());
+      heap.push(key, c);
+    }
     if ((m + 1) % progressEvery === 0 || m + 1 === mergeTotal) onMerge(m + 1);
   }
   return { symbols: symbolBytes, merges };
