@@ -26,7 +26,7 @@ describe('PairTable', () => {
             counts.delete(o.add);
             lists.delete(o.add);
           }
-          table.add(o.add, o.delta);
+          expect(table.add(o.add, o.delta)).toBe(counts.get(o.add) ?? 0);
         } else if ('remove' in o) {
           counts.delete(o.remove);
           lists.delete(o.remove);

@@ -62,8 +62,11 @@ export class PairTable {
     if (slot >= 0) this.lists[slot] = list;
   }
 
-  /** Adds `delta` to the count of `pair` (inserting it); removes the pair when the count reaches 0. */
-  add(pair: number, delta: number): void {
+  /**
+   * Adds `delta` to the count of `pair` (inserting it); removes the pair when the count reaches 0.
+   * Returns the new count (0 when removed, or absent and `delta` ≤ 0).
+   */
+  add(pair: number, delta: number): number {
     // The markers are numbers too: a key equal to one would match empty or deleted slots.
     if (!(pair >= 0 && pair < this.deleted)) throw this.outOfRange(pair);
     let slot = hashSlot(pair) & this.mask;
@@ -74,13 +77,13 @@ export class PairTable {
         const next = this.counts[slot]! + delta;
         if (next > 0) this.counts[slot] = next;
         else this.remove(slot);
-        return;
+        return Math.max(0, next);
       }
       if (key === this.empty) break;
       if (key === this.deleted && tombstone < 0) tombstone = slot;
       slot = (slot + 1) & this.mask;
     }
-    if (delta <= 0) return; // nothing to take from
+    if (delta <= 0) return 0; // nothing to take from
     if (!Number.isInteger(pair)) throw this.outOfRange(pair);
     if (tombstone >= 0) slot = tombstone;
     else this.filled++;
@@ -89,6 +92,7 @@ export class PairTable {
     this.lists[slot] = -1;
     this.live++;
     if (this.filled * 10 > this.keys.length * 7) this.rebuild(); // linear probing stays short below 0.7
+    return delta;
   }
 
   delete(pair: number): void {

@@ -231,10 +231,16 @@ function learnMerges(words: Words, mergeTotal: number, pairTrackingMinCount: num
       }
     }
   }
-  for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0) pairs.add((p >> 8) * base + (p & 255), byteCount[p]!);
+  // Kept pairs: those with a count ≥ trackMin (the table, the heap and the lists hold no others).
+  // A pair's count only falls after the merge that makes it, so a pair not kept stays below
+  // trackMin, and while the best kept count is ≥ trackMin it is the best of all pairs. When it
+  // falls below (or no kept pair is left), the other pairs are counted from the words, and from
+  // then on every pair is kept (trackMin 0). At OWT scale most pairs occur in one or two rare words
+  // and the 32k-th merge counts hundreds, so this keeps one pair in ten or fewer.
+  let trackMin = pairTrackingMinCount;
+  for (let p = 0; p < 1 << 16; p++) if (byteCount[p]! > 0 && byteCount[p]! >= trackMin) pairs.add((p >> 8) * base + (p & 255), byteCount[p]!);
   const lists = new PairWordLists(pairs);
-  let trackMin = pairTrackingMinCount; // 0 once every pair is kept
-  const symbolWords: Uint8Array[] = []; // symbol 256 + i → its list
+  const symbolWords: Uint8Array[] = []; // symbol 256 + i → its list, once every pair is kept
   const mergedWords = new WordListWriter(); // the new symbol's words, during a merge
   const keptWords = new WordListWriter(); // the scanned symbol's words that still have it
   const pairWords = new WordListWriter();
@@ -248,12 +254,8 @@ function learnMerges(words: Words, mergeTotal: number, pairTrackingMinCount: num
   let heap = new PairHeap(before, narrowKeys);
   pairs.forEach((key, c) => heap.push(key, c));
 
-  // Kept pairs: every byte pair, and each pair made by a merge with a count ≥ trackMin. A pair not
-  // kept has a count below trackMin (counts only fall after the merge that makes the pair), so
-  // while the best kept count is ≥ trackMin it is the best of all pairs. When it falls below (or no
-  // kept pair is left), the pairs not kept are counted from the words, and from then on every
-  // pair is kept.
-  const countAllPairs = () => {
+  // Counts the pairs not kept and lists the words of each merged symbol (256 .. 256 + merges - 1).
+  const countAllPairs = (mergesDone: number) => {
     const missing = new PairTable(1 << 16, narrowKeys);
     for (let w = 0; w < start.length; w++) {
       const s = start[w]!;
@@ -266,6 +268,24 @@ function learnMerges(words: Words, mergeTotal: number, pairTrackingMinCount: num
     heap = new PairHeap(before, narrowKeys); // afresh: one entry per pair
     pairs.forEach((key, c) => heap.push(key, c));
     trackMin = 0;
+    // Symbol lists, CSR-style: bytes per symbol, then the lists.
+    const bytes = new Float64Array(mergesDone);
+    const last = new Int32Array(mergesDone).fill(-1);
+    for (let pass = 0; pass < 2; pass++) {
+      const at = new Float64Array(mergesDone);
+      last.fill(-1);
+      for (let w = 0; w < start.length; w++) {
+        for (let i = start[w]!; i < start[w]! + length[w]!; i++) {
+          const k = symbols[i]! - 256;
+          if (k < 0 || last[k] === w) continue;
+          const gap = w - last[k]! - 1;
+          last[k] = w;
+          if (pass === 0) bytes[k]! += varintLength(gap);
+          else at[k] = writeVarint(symbolWords[k]!, at[k]!, gap);
+        }
+      }
+      if (pass === 0) for (let k = 0; k < mergesDone; k++) symbolWords[k] = new Uint8Array(bytes[k]!);
+    }
   };
 
   // 5. Merge loop.
@@ -288,7 +308,7 @@ function learnMerges(words: Words, mergeTotal: number, pairTrackingMinCount: num
       }
       if (trackMin === 0 || (best >= 0 && pairs.count(best) >= trackMin)) break;
       best = -1;
-      countAllPairs(); // the best kept count is below trackMin, or nothing is kept
+      countAllPairs(m); // the best kept count is below trackMin, or nothing is kept
     }
     if (best < 0) {
       onMerge(m); // no pair left anywhere: every word is one token
@@ -310,7 +330,9 @@ function learnMerges(words: Words, mergeTotal: number, pairTrackingMinCount: num
     // A pair's count only grows in the merge that creates it (never in `adjust`), so a pair whose
     // count reaches 0 is gone for good: the table forgets it (its heap entry goes stale).
     const adjust = (key: number, delta: number) => {
-      if (key !== best) pairs.add(key, delta);
+      if (key === best) return;
+      const next = pairs.add(key, delta);
+      if (next > 0 && next < trackMin) pairs.delete(key); // no longer kept
     };
     const gain = (key: number, delta: number, w: number) => {
       pairs.add(key, delta);
@@ -380,11 +402,11 @@ function learnMerges(words: Words, mergeTotal: number, pairTrackingMinCount: num
         }
       }
       length[w] = write - s;
-      if (found) mergedWords.push(w);
+      if (found && trackMin === 0) mergedWords.push(w);
       if (kept) keptWords.push(w);
     }
     pairs.delete(best);
-    symbolWords.push(mergedWords.take());
+    if (trackMin === 0) symbolWords.push(mergedWords.take());
     if (scanned >= 0) symbolWords[scanned - 256] = keptWords.take();
     for (const [key, words] of created) {
       const c = pairs.count(key); // > 0: gains only
