@@ -47,6 +47,8 @@ interface ScaleResult {
   peakRssMB: number;
   /** RSS when the merge loop had started (words and the pair index built). */
   rssAtMergeStartMB: number;
+  /** Peak RSS up to then (counting, words, index): the merge loop's own peak is higher when peakRssMB is. */
+  peakRssBeforeMergeMB: number;
   distinctPretokens: number | null;
   mergesSha256: string;
   loadAverage1m: number;
@@ -65,6 +67,7 @@ async function runCase(c: ScaleCase): Promise<void> {
   const t0 = performance.now();
   let mergeStart = 0;
   let rssAtMergeStart = 0;
+  let peakBeforeMerge = 0;
   let distinct: number | null = null;
   let lastReport = 0;
   const model = await trainBpe({
@@ -74,6 +77,7 @@ async function runCase(c: ScaleCase): Promise<void> {
       if (p.phase === 'merge' && mergeStart === 0) {
         mergeStart = now;
         rssAtMergeStart = process.memoryUsage.rss();
+        peakBeforeMerge = process.resourceUsage().maxRSS * 1024;
         distinct = (p as { distinctPretokens?: number }).distinctPretokens ?? null;
       }
       if (now - lastReport > 10_000) {
@@ -99,6 +103,7 @@ async function runCase(c: ScaleCase): Promise<void> {
     mergeSeconds: round((end - mergeStart) / 1000, 1),
     peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
     rssAtMergeStartMB: mb(rssAtMergeStart),
+    peakRssBeforeMergeMB: mb(peakBeforeMerge),
     distinctPretokens: distinct,
     mergesSha256: hash.digest('hex').slice(0, 16),
     loadAverage1m: round(os.loadavg()[0]!, 2),

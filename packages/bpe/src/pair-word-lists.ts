@@ -6,8 +6,8 @@
  * word-list-coding.ts) are appended back to back to one byte pool, and the pair's entry in the
  * `PairTable` holds its list number. A list dies with its pair (merged, or its count dropped to
  * 0); when the pool is full the live lists are first moved down over the dead ones (in place, in
- * order), and the pool grows only if that frees too little, so it stays within about twice the
- * live bytes.
+ * order), and the pool grows by half only if that frees less than a quarter, so it stays within
+ * about 1.5× the live bytes (moving costs at most 4 bytes copied per byte appended).
  */
 import type { PairTable } from './pair-table.js';
 
@@ -73,8 +73,8 @@ export class PairWordLists {
     }
     this.lists = kept;
     this.used = write;
-    // Grow when the live lists fill more than half, so that moving them stays rare.
-    if ((write + needed) * 2 > this.pool.length) this.pool = grow(this.pool.subarray(0, write), new Uint8Array(Math.max(write + needed, this.pool.length * 2)));
+    // Grow when the live lists fill more than 3/4, so that moving them stays rare.
+    if ((write + needed) * 4 > this.pool.length * 3) this.pool = grow(this.pool.subarray(0, write), new Uint8Array(Math.max(write + needed, Math.ceil(this.pool.length * 1.5))));
   }
 }
 

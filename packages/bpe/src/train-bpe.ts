@@ -131,13 +131,14 @@ export async function trainBpe(options: TrainBpeOptions): Promise<TrainBpeResult
 
 /**
  * Distinct pre-tokens as words of symbols, stored back to back. Symbols are 16-bit while every
- * symbol id fits (vocabularies up to 65,536), which halves the largest array at OWT scale.
+ * symbol id fits (vocabularies up to 65,536), which halves the largest array at OWT scale; counts
+ * are 32-bit while every count fits.
  */
 interface Words {
   symbols: Uint16Array | Int32Array;
   start: Int32Array;
   length: Int32Array;
-  count: Float64Array;
+  count: Uint32Array | Float64Array;
 }
 
 async function countWords(input: string | AsyncIterable<string>, config: Readonly<TrainBpeConfig>, symbolLimit: number, onProgress: TrainBpeOptions['onProgress']) {
@@ -158,16 +159,18 @@ async function countWords(input: string | AsyncIterable<string>, config: Readonl
 function buildWords(counts: PretokenTable, symbolLimit: number): Words {
   let words = 0;
   let total = 0;
-  counts.forEachBytes((_, start, end) => {
+  let most = 0;
+  counts.forEachBytes((_, start, end, n) => {
     if (end - start < 2) return;
     words++;
     total += end - start;
+    most = Math.max(most, n);
   });
   if (total > 2 ** 31 - 1) throw new Error(`trainBpe: the distinct pre-tokens hold ${total} bytes, more than the 2^31 - 1 this trainer indexes`);
   const symbols = symbolLimit <= 1 << 16 ? new Uint16Array(total) : new Int32Array(total);
   const start = new Int32Array(words);
   const length = new Int32Array(words);
-  const count = new Float64Array(words);
+  const count = most < 2 ** 32 ? new Uint32Array(words) : new Float64Array(words);
   let w = 0;
   let offset = 0;
   counts.forEachBytes((bytes, from, to, n) => {
