@@ -49,6 +49,8 @@ interface ScaleResult {
   rssAtMergeStartMB: number;
   /** Peak RSS up to then (counting, words, index): the merge loop's own peak is higher when peakRssMB is. */
   peakRssBeforeMergeMB: number;
+  /** The largest RSS seen at the merge loop's progress events (every 1/200 of the merges): its own peak, sampled. */
+  mergeRssMaxMB: number;
   distinctPretokens: number | null;
   mergesSha256: string;
   loadAverage1m: number;
@@ -68,12 +70,14 @@ async function runCase(c: ScaleCase): Promise<void> {
   let mergeStart = 0;
   let rssAtMergeStart = 0;
   let peakBeforeMerge = 0;
+  let mergeRssMax = 0;
   let distinct: number | null = null;
   let lastReport = 0;
   const model = await trainBpe({
     input: c.input, vocabSize: c.vocabSize, specialTokens: ['<|endoftext|>'], workers: c.workers,
     onProgress: (p) => {
       const now = performance.now();
+      if (p.phase === 'merge') mergeRssMax = Math.max(mergeRssMax, process.memoryUsage.rss());
       if (p.phase === 'merge' && mergeStart === 0) {
         mergeStart = now;
         rssAtMergeStart = process.memoryUsage.rss();
@@ -104,6 +108,7 @@ async function runCase(c: ScaleCase): Promise<void> {
     peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
     rssAtMergeStartMB: mb(rssAtMergeStart),
     peakRssBeforeMergeMB: mb(peakBeforeMerge),
+    mergeRssMaxMB: mb(mergeRssMax),
     distinctPretokens: distinct,
     mergesSha256: hash.digest('hex').slice(0, 16),
     loadAverage1m: round(os.loadavg()[0]!, 2),
