@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   'experiment run': async () => (await import('./commands/experiment.js')).experimentRunCommand,
   'experiment report': async () => (await import('./commands/experiment.js')).experimentReportCommand,
   'experiment list': async () => (await import('./commands/experiment.js')).experimentListCommand,
+  compare: async () => (await import('./commands/compare.js')).compareCommand,
 };
 
 /** The overview: every command (or, with `group`, the subcommands of `cs336 <group>`) and its summary. */

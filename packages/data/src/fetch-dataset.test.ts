@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DownloadError } from './download.js';
-import { DATASET_MANIFEST, fetchDataset, isDatasetFetched, readDatasetManifest } from './fetch-dataset.js';
+import { LockedError } from './directory-lock.js';
+import { DATASET_MANIFEST, FETCH_LOCK_FILE, fetchDataset, isDatasetFetched, readDatasetManifest } from './fetch-dataset.js';
 import { closedPort, sampleText, startFileServer, type FileServer } from '../test/file-server.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -49,6 +50,21 @@ describe('fetchDataset', () => {
     const repaired = await fetchDataset('tinystories', { dir: out, from: server.base, download: FAST });
     expect(repaired.reused).toEqual(['train']);
     expect(fs.readFileSync(result.valid).equals(valid)).toBe(true);
+  });
+
+  it('refuses a second fetch into a folder another fetch is writing, and leaves the first one intact', async () => {
+    const train = sampleText(600_000, 21);
+    server.files.set('TinyStoriesV2-GPT4-train.txt', { body: train, chunkDelayMs: 5 }); // ~50 ms: still running below
+    server.files.set('TinyStoriesV2-GPT4-valid.txt', { body: sampleText(10_000, 22) });
+    const first = fetchDataset('tinystories', { dir, from: server.base, download: FAST });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = await fetchDataset('tinystories', { dir, from: server.base, download: FAST }).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(LockedError);
+    expect((second as Error).message).toMatch(new RegExp(`dataset folder ${dir} is in use`));
+    const result = await first;
+    expect(fs.readFileSync(result.train).equals(train)).toBe(true);
+    expect(fs.existsSync(path.join(dir, FETCH_LOCK_FILE))).toBe(false);
+    expect((await fetchDataset('tinystories', { dir, from: server.base, download: FAST })).reused).toEqual(['train', 'valid']);
   });
 
   it('decompresses the OpenWebText .gz files as a stream, verifying the compressed bytes, and drops the .gz', async () => {

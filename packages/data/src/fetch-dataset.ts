@@ -16,10 +16,13 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { cachedContentHash, contentHash, recordContentHash } from './content-hash.js';
-import { MIRROR_ENV, datasetSpec, localName, type DatasetName, type Split } from './datasets.js';
+import { MIRROR_ENV, datasetSpec, localName, type DatasetName, type DatasetSpec, type Split } from './datasets.js';
+import { acquireDirectoryLock } from './directory-lock.js';
 import { downloadFile, type DownloadOptions, type Verification } from './download.js';
 
 export const DATASET_MANIFEST = 'dataset.json';
+/** Held while a fetch writes into the folder. */
+export const FETCH_LOCK_FILE = '.cs336-fetch.lock';
 const FORMAT = 'cs336-dataset/1';
 
 export interface FetchedFile {
@@ -168,7 +171,17 @@ export async function fetchDataset(name: DatasetName, options: FetchDatasetOptio
       if (!fs.existsSync(path.join(local, file))) throw new Error(`--from ${from}: ${file} is missing (the folder must hold ${Object.values(spec.files).join(' and ')})`);
     }
   }
-  fs.mkdirSync(dir, { recursive: true });
+  // Two fetches into one folder would write the same .part files at once: the second is refused.
+  const release = acquireDirectoryLock(dir, FETCH_LOCK_FILE, `dataset folder ${dir}`);
+  try {
+    return await fetchLocked(name, spec, dir, from, local, options, log);
+  } finally {
+    release();
+  }
+}
+
+async function fetchLocked(name: DatasetName, spec: DatasetSpec, dir: string, from: string | undefined, local: string | undefined,
+  options: FetchDatasetOptions, log: (line: string) => void): Promise<FetchDatasetResult> {
   const base = (local === undefined ? from ?? spec.baseUrl : '').replace(/\/+$/, '');
   const previous = readDatasetManifest(dir);
   const manifest: DatasetManifest = { format: FORMAT, dataset: name, files: previous?.dataset === name ? { ...previous.files } : {} };

@@ -148,7 +148,7 @@ function seriesFor(variants: readonly VariantSummary[], points: (v: VariantSumma
 }
 
 /** The report's plots: each an SVG of one or two panels, file name without extension. */
-export function reportPlots(record: ExperimentRecord, variants: readonly VariantSummary[]): Array<{ name: string; svg: string }> {
+export function reportPlots(record: Pick<ExperimentRecord, 'kind' | 'sweep'>, variants: readonly VariantSummary[]): Array<{ name: string; svg: string }> {
   const note = variants.some(diverged) ? DIVERGED_NOTE : undefined;
   // The toy's losses span many decades (1e3 explodes, 1e2 reaches ~0): a log y axis shows all three.
   const logY = record.kind === 'sgd-toy';
@@ -290,6 +290,17 @@ function renderHtml(record: ExperimentRecord, variants: readonly VariantSummary[
   return parts.join('\n');
 }
 
+/** Writes each plot as `<name>.svg` and `<name>.png` into `outDir` (each file atomically). */
+export function writePlots(outDir: string, plots: ReadonlyArray<{ name: string; svg: string }>): Array<{ svg: string; png: string }> {
+  return plots.map((plot) => {
+    const svg = path.join(outDir, `${plot.name}.svg`);
+    const png = path.join(outDir, `${plot.name}.png`);
+    writeFileAtomic(svg, plot.svg);
+    writeFileAtomic(png, renderPng(plot.svg));
+    return { svg, png };
+  });
+}
+
 export interface WriteReportOptions {
   /** Draw samples from each final checkpoint (default true). */
   samples?: boolean;
@@ -310,14 +321,7 @@ export async function writeExperimentReport(experimentDir: string, options: Writ
     }
   }
   const plots = reportPlots(record, variants);
-  const files: ReportFiles = { markdown: path.join(outDir, 'report.md'), html: path.join(outDir, 'report.html'), plots: [] };
-  for (const plot of plots) {
-    const svg = path.join(outDir, `${plot.name}.svg`);
-    const png = path.join(outDir, `${plot.name}.png`);
-    writeFileAtomic(svg, plot.svg);
-    writeFileAtomic(png, renderPng(plot.svg));
-    files.plots.push({ svg, png });
-  }
+  const files: ReportFiles = { markdown: path.join(outDir, 'report.md'), html: path.join(outDir, 'report.html'), plots: writePlots(outDir, plots) };
   writeFileAtomic(files.markdown, renderMarkdown(record, variants, plots));
   writeFileAtomic(files.html, renderHtml(record, variants, plots));
   return files;

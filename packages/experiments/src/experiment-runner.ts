@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acquireDirectoryLock } from '@cs336/data';
 import { CHECKPOINT_FILE, canonicalJson, sidecarPath } from '@cs336/train';
 import { resolveVariants, type ExperimentSpec, type ResolvedVariant, type RunnerSettings, type ScaleName } from './experiment-spec.js';
 import { writeJsonAtomic } from './json-file.js';
@@ -226,22 +227,9 @@ function runChild(worker: WorkerCommand, dir: string, onMessage: (message: Worke
 
 export const LOCK_FILE = 'runner.lock';
 
-/** One runner per experiment folder: two would append to the same metrics files. A dead holder's lock is taken over. */
+/** One runner per experiment folder: two would append to the same metrics files (a dead holder's lock is taken over). */
 function acquireLock(experimentDir: string): () => void {
-  fs.mkdirSync(experimentDir, { recursive: true });
-  const file = path.join(experimentDir, LOCK_FILE);
-  const holder = Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : NaN);
-  if (Number.isInteger(holder) && holder !== process.pid) {
-    let alive = true;
-    try {
-      process.kill(holder, 0);
-    } catch {
-      alive = false;
-    }
-    if (alive) throw new Error(`another runner (pid ${holder}) is running ${experimentDir}; wait for it or stop it (its lock is ${file})`);
-  }
-  fs.writeFileSync(file, String(process.pid));
-  return () => fs.rmSync(file, { force: true });
+  return acquireDirectoryLock(experimentDir, LOCK_FILE, `experiment folder ${experimentDir}`);
 }
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentResult> {

@@ -7,11 +7,21 @@ const minimal = (extra: Record<string, unknown> = {}) => ({
 
 describe('experiment specs', () => {
   it('ships the handout\'s experiments, and every variant of every spec resolves at every scale', () => {
-    expect(listExperimentSpecs()).toEqual(['batch-size', 'lr-sweep', 'no-norm', 'owt-main', 'parallel-layers', 'post-norm', 'sgd-toy']);
+    expect(listExperimentSpecs()).toEqual(['batch-size', 'lr-sweep', 'no-norm', 'owt-main', 'parallel-layers', 'post-norm', 'precision', 'sgd-toy']);
     for (const name of listExperimentSpecs()) {
       const { spec } = loadExperimentSpec(name);
       expect(spec.name).toBe(name);
       for (const scale of SCALES) expect(resolveVariants(spec, scale).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('precision trains fp32 and fp16 variants that differ in nothing else, at every scale', () => {
+    const { spec } = loadExperimentSpec('precision');
+    for (const scale of SCALES) {
+      const variants = resolveVariants(spec, scale);
+      expect(variants.map((v) => v.train.precision)).toEqual(['fp32', 'fp16']);
+      const [fp32, fp16] = variants.map((v) => ({ model: v.model, train: { ...v.train, precision: undefined, runDir: undefined } }));
+      expect(fp16).toEqual(fp32);
     }
   });
 

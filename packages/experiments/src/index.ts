@@ -12,3 +12,5 @@ export {
   tableRow, writeExperimentReport,
 } from './experiment-report.js';
 export type { ReportFiles, VariantSample, VariantSummary, WriteReportOptions } from './experiment-report.js';
+export { compareRuns, runLabels } from './compare-runs.js';
+export type { ComparedRun, RunComparison } from './compare-runs.js';

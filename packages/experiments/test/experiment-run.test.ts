@@ -169,7 +169,7 @@ describe('cs336 experiment on a tiny spec', () => {
   it('refuses a second runner on the same folder and a changed config, naming the field', async () => {
     const lock = path.join(dir, 'runs', 'sweep', 'runner.lock');
     fs.writeFileSync(lock, String(process.ppid)); // a live process that is not this one
-    await expect(runExperiment({ spec: SWEEP, scale: 'tiny', dataDir: data, outDir: path.join(dir, 'runs'), threads: 1, worker: testWorker() })).rejects.toThrow(`another runner (pid ${process.ppid})`);
+    await expect(runExperiment({ spec: SWEEP, scale: 'tiny', dataDir: data, outDir: path.join(dir, 'runs'), threads: 1, worker: testWorker() })).rejects.toThrow(`experiment folder ${path.join(dir, 'runs', 'sweep')} is in use by another process (pid ${process.ppid})`);
     fs.rmSync(lock);
     const changed = tinySpec('sweep', { 'lr-3e-3': { maxLearningRate: 3e-3 } }, { steps: 30, evalEvery: 4, checkpointEvery: 8 });
     await expect(runExperiment({ spec: changed, scale: 'tiny', dataDir: data, outDir: path.join(dir, 'runs'), threads: 1, worker: testWorker() })).rejects.toThrow(/variant "lr-3e-3" .* \(steps, cosineCycleSteps changed\)/);

@@ -69,6 +69,38 @@ describe('loop', () => {
     expectClose(out.dw?.data as Float64Array, expected, 1e-12);
   });
 
+  it('stops after the first iteration whose condition is false, keeping its outputs', async () => {
+    // Doubles s until it passes a limit fed at run time; the trip count caps the run.
+    const g = new GraphBuilder('t');
+    const limit = g.input('limit', 'float32', []);
+    const { carried, scanOutputs } = loop(g, {
+      tripCount: 10,
+      carried: [g.constant(hostTensor('float32', [], [1]))],
+      body: (_b, _i, [s]) => {
+        const next = op.mul(s!, 2);
+        return { carried: [next], scanOutputs: [next], condition: op.not(op.greater(next, limit)) };
+      },
+    });
+    g.output(carried[0]!, 'last');
+    g.output(scanOutputs[0]!, 'values');
+    for (const [value, expected] of [[20, [2, 4, 8, 16, 32]], [1, [2]], [5000, [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]] as const) {
+      const out = await runGraph(g, { limit: hostTensor('float32', [], [value]) });
+      expect(Array.from(out.values!.data as Float32Array)).toEqual(expected);
+      expect((out.last!.data as Float32Array)[0]).toBe(expected.at(-1));
+    }
+  });
+
+  it('lets a carried value grow along a symbolic axis', async () => {
+    // Appends the iteration number to a vector each time: [a] → [a, 0, 1, 2].
+    const g = new GraphBuilder('t');
+    const start = g.input('start', 'int64', ['n']);
+    const { carried } = loop(g, { tripCount: 3, carried: [start], body: (_b, i, [v]) => ({ carried: [op.concat([v!, op.unsqueeze(i, [0])], 0)] }) });
+    expect(typeof carried[0]!.shape[0]).toBe('string');
+    g.output(carried[0]!, 'grown');
+    const out = await runGraph(g, { start: hostTensor('int64', [2], [7, 8]) });
+    expect(Array.from(out.grown!.data as BigInt64Array, Number)).toEqual([7, 8, 0, 1, 2]);
+  });
+
   it('rejects a body that changes a carried dtype or shape', () => {
     const g = new GraphBuilder('t');
     const a = g.input('a', 'float32', [2]);

@@ -3,8 +3,9 @@
  *
  * The body is built in its own GraphBuilder (a child of `g`), receiving the iteration number and the
  * carried values; it may use any Value of `g` directly (ONNX captures outer-scope names), including
- * parameters and constants, and may call `gradients` on its own values. The Loop's `cond` is fixed
- * to true, so it always runs `tripCount` iterations.
+ * parameters and constants, and may call `gradients` on its own values. The Loop runs `tripCount`
+ * iterations, or fewer when the body returns a `condition`: the loop stops after the first iteration
+ * that returns false (its carried values and scan outputs are kept, so scan outputs are shorter).
  */
 import type { GraphBuilder } from './graph-builder.js';
 import * as op from './ops.js';
@@ -16,8 +17,11 @@ export interface LoopSpec {
   tripCount: Value | number;
   /** Initial values of the loop-carried state. */
   carried: readonly Value[];
-  /** Builds one iteration: returns the next carried values (same dtypes and shapes) and optional per-iteration outputs. */
-  body: (b: GraphBuilder, iteration: Value, carried: Value[]) => { carried: Value[]; scanOutputs?: Value[] };
+  /**
+   * Builds one iteration: returns the next carried values (same dtypes and shapes), optional per-iteration
+   * outputs, and optionally whether to go on (a bool scalar; false ends the loop after this iteration).
+   */
+  body: (b: GraphBuilder, iteration: Value, carried: Value[]) => { carried: Value[]; scanOutputs?: Value[]; condition?: Value };
 }
 
 export interface LoopResult {
@@ -57,13 +61,17 @@ export function loop(g: GraphBuilder, spec: LoopSpec): LoopResult {
   });
   // Body outputs: cond, then carried, then scan outputs. Each goes through Identity when it is not
   // a value the body computes itself (a passed-through input, an outer value, a constant).
-  body.output(op.identity(condition));
+  if (result.condition && (result.condition.dtype !== 'bool' || result.condition.shape.length !== 0)) {
+    throw new Error(`${where}: the body's condition must be a bool scalar, got ${result.condition.dtype}${formatShape(result.condition.shape)}`);
+  }
+  body.output(result.condition ?? op.identity(condition));
   result.carried.forEach((v) => body.output(v));
   scans.forEach((v) => body.output(v));
 
-  const tripDim: Dim = typeof spec.tripCount === 'number' ? spec.tripCount : g.unknownDim();
+  const tripDim: Dim = typeof spec.tripCount === 'number' && !result.condition ? spec.tripCount : g.unknownDim();
   const outputs = [
-    ...spec.carried.map((v) => ({ dtype: v.dtype, shape: v.shape })),
+    // A symbolic size the body changes (a KV cache growing by a position per step) is unknown after the loop.
+    ...spec.carried.map((v, i) => ({ dtype: v.dtype, shape: v.shape.map((d, j) => (d === result.carried[i]!.shape[j] ? d : g.unknownDim())) })),
     ...scans.map((v) => ({ dtype: v.dtype, shape: [tripDim, ...v.shape] })),
   ];
   const alwaysTrue = g.constant(hostTensor('bool', [], [1]));

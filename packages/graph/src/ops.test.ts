@@ -72,6 +72,7 @@ describe('unary functions', () => {
     ['sqrt', op.sqrt, Math.sqrt, 'float64'],
     ['reciprocal', op.reciprocal, (x) => 1 / x, 'float64'],
     ['exp', op.exp, Math.exp, 'float64'],
+    ['floor', (x) => op.floor(op.mul(x, 3)), (x) => Math.floor(3 * x), 'float64'],
     ['log', op.log, Math.log, 'float64'],
     ['tanh', op.tanh, Math.tanh, 'float64'],
     ['sigmoid', op.sigmoid, (x) => 1 / (1 + Math.exp(-x)), 'float64'],
@@ -258,6 +259,35 @@ describe('reductions and normalizers', () => {
     for (let i = 0; i < 2; i++) for (let k = 0; k < 4; k++) mx.push(Math.max(at(i, 0, k), at(i, 1, k), at(i, 2, k)));
     expectClose(out.mx?.data as Float64Array, mx, 0);
     expectClose(out.all?.data as Float64Array, [data.reduce((a, b) => a + b, 0)], 1e-12);
+  });
+
+  it('argMax, cumSum and topK: ties go to the lower index (the last one with selectLastIndex)', async () => {
+    const g = new GraphBuilder('t');
+    const x = g.input('x', 'float64', [2, 5]);
+    g.output(op.argMax(x, -1, false), 'first');
+    g.output(op.argMax(x, 1, true, true), 'last');
+    g.output(op.cumSum(x, 1), 'running');
+    const top = op.topK(x, 3);
+    expect(top.values.shape).toEqual([2, 3]);
+    g.output(top.values, 'values');
+    g.output(top.indices, 'indices');
+    const rows = [[1, 3, 0.5, 3, 2], [0.1, 0.2, 0.2, 0.2, 0.3]];
+    const out = await runGraph(g, { x: tensor('float64', [2, 5], rows.flat()) });
+    expect(Array.from(out.first!.data as BigInt64Array, Number)).toEqual([1, 4]);
+    expect(Array.from(out.last!.data as BigInt64Array, Number)).toEqual([3, 4]);
+    // Summed left to right in float64, as a plain loop does.
+    expect(Array.from(out.running!.data as Float64Array)).toEqual(rows.flatMap((r) => r.map((_, i) => r.slice(0, i + 1).reduce((a, b) => a + b, 0))));
+    expect(Array.from(out.values!.data as Float64Array)).toEqual([3, 3, 2, 0.3, 0.2, 0.2]);
+    expect(Array.from(out.indices!.data as BigInt64Array, Number)).toEqual([1, 3, 4, 4, 1, 2]);
+    expect(() => op.topK(x, 6)).toThrow(/k = 6 must be an integer in \[1, 5\]/);
+    // k read at run time.
+    const h = new GraphBuilder('t');
+    const y = h.input('y', 'float64', [5]);
+    const dynamic = op.topK(y, h.input('k', 'int64', [1]));
+    expect(typeof dynamic.values.shape[0]).toBe('string');
+    h.output(dynamic.indices, 'indices');
+    const picked = await runGraph(h, { y: tensor('float64', [5], rows[0]!), k: tensor('int64', [1], [2]) });
+    expect(Array.from(picked.indices!.data as BigInt64Array, Number)).toEqual([1, 3]);
   });
 
   it('softmax and logSoftmax along an axis', async () => {

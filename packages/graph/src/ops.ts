@@ -124,6 +124,7 @@ export const relu = (x: Value): Value => unary('Relu', x);
 export const sqrt = (x: Value): Value => unary('Sqrt', x);
 export const reciprocal = (x: Value): Value => unary('Reciprocal', x);
 export const exp = (x: Value): Value => unary('Exp', x);
+export const floor = (x: Value): Value => unary('Floor', x);
 export const log = (x: Value): Value => unary('Log', x);
 export const erf = (x: Value): Value => unary('Erf', x);
 export const tanh = (x: Value): Value => unary('Tanh', x);
@@ -503,6 +504,38 @@ function reduce(opType: string, x: Value, axes: readonly number[] | undefined, k
 export const reduceSum = (x: Value, axes?: readonly number[], keepdims = true): Value => reduce('ReduceSum', x, axes, keepdims);
 export const reduceMean = (x: Value, axes?: readonly number[], keepdims = true): Value => reduce('ReduceMean', x, axes, keepdims);
 export const reduceMax = (x: Value, axes?: readonly number[], keepdims = true): Value => reduce('ReduceMax', x, axes, keepdims);
+
+/** Index (int64) of the largest value along `axis`: the first one on ties, the last with selectLastIndex. */
+export function argMax(x: Value, axis = -1, keepdims = true, selectLastIndex = false): Value {
+  const ctx = context('ArgMax', [x]);
+  const a = normalizeAxis(axis, x.shape.length, ctx.where);
+  const out: Dim[] = x.shape.flatMap((d, i) => (i !== a ? [d] : keepdims ? [1] : []));
+  return first(emit(ctx, 'ArgMax', [x], [{ dtype: 'int64', shape: out }], { axis: a, keepdims: keepdims ? 1 : 0, select_last_index: selectLastIndex ? 1 : 0 }));
+}
+
+/** Running sum along `axis`, in index order: out[i] = x[0] + … + x[i]. */
+export function cumSum(x: Value, axis = -1): Value {
+  const ctx = context('CumSum', [x]);
+  const a = normalizeAxis(axis, x.shape.length, ctx.where);
+  return first(emit(ctx, 'CumSum', [x, ctx.g.constant(hostTensor('int64', [], [a]))], [{ dtype: x.dtype, shape: x.shape }]));
+}
+
+/**
+ * The k largest values along `axis`, sorted descending, and their indices (int64). ONNX breaks ties
+ * by index: of equal values the lower index comes first. k is a number or a run-time int64 [1].
+ */
+export function topK(x: Value, k: number | Value, axis = -1): { values: Value; indices: Value } {
+  const ctx = context('TopK', typeof k === 'number' ? [x] : [x, k]);
+  const a = normalizeAxis(axis, x.shape.length, ctx.where);
+  const length = x.shape[a];
+  if (typeof k === 'number' && (!Number.isInteger(k) || k < 1 || (typeof length === 'number' && k > length))) throw new Error(`${ctx.where}: k = ${k} must be an integer in [1, ${String(length)}]`);
+  if (typeof k !== 'number' && (k.dtype !== 'int64' || k.shape.length !== 1 || k.shape[0] !== 1)) throw new Error(`${ctx.where}: a run-time k must be int64 [1], got ${k.dtype}${formatShape(k.shape)}`);
+  const kDim = typeof k === 'number' ? k : ctx.g.unknownDim();
+  const out = x.shape.map((d, i) => (i === a ? kDim : d));
+  const kValue = typeof k === 'number' ? ctx.g.constant(hostTensor('int64', [1], [k])) : k;
+  const [values, indices] = emit(ctx, 'TopK', [x, kValue], [{ dtype: x.dtype, shape: out }, { dtype: 'int64', shape: out }], { axis: a, largest: 1, sorted: 1 });
+  return { values: values as Value, indices: indices as Value };
+}
 
 function normalizer(opType: string, x: Value, axis: number): Value {
   const ctx = context(opType, [x]);

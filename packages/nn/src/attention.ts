@@ -3,10 +3,10 @@
  * Shapes: B batch, T sequence, h heads, dk = dModel/h. Mask convention (the course's): true = masked OUT.
  */
 import {
-  add, cast, concat, constantOfShape, div, hostTensor, matMul, reshape, shapeTensor, softmax, split, squeeze, transpose, trilu, where,
-  type Dim, type Value,
+  add, cast, concat, constantOfShape, div, equal, greater, hostTensor, matMul, reshape, shapeTensor, softmax, split, squeeze, transpose, trilu, unsqueeze,
+  where, type Dim, type Value,
 } from '@cs336/graph';
-import { maybeDropout, type ForwardOptions, type KeysValues } from './forward-options.js';
+import { castTo, maybeDropout, type ForwardOptions, type KeysValues } from './forward-options.js';
 import { linear } from './linear.js';
 import { causalMask } from './reference-transformer.js';
 
@@ -16,9 +16,10 @@ export interface AttentionOptions extends ForwardOptions {
   /**
    * Incremental decoding for this layer: with `past`, x is one new token that attends to the past keys
    * and values and its own; the keys and values used (past + new, or the whole sequence's without
-   * `past`) are stored in `present`.
+   * `past`) are stored in `present`. With `writeAt` (int64 [1]), `past` is a preallocated cache of
+   * static length Tmax: the new keys and values go to slot writeAt and the slots after it are masked.
    */
-  kv?: { past?: KeysValues; present?: KeysValues };
+  kv?: { past?: KeysValues; present?: KeysValues; writeAt?: Value };
 }
 
 /**
@@ -37,8 +38,14 @@ export function scaledDotProductAttention(q: Value, k: Value, v: Value, mask?: V
   if (mask) scores = add(scores, where(mask, negativeInfinity(scores), 0));
   // ORT's fused Softmax, not softmax.ts's five primitives: autodiff through those (ReduceMax's tie mask
   // included) costs about a dozen passes over the (..., Tq, Tk) scores; this rule costs four.
-  const probabilities = maybeDropout(softmax(scores, -1), options.attnPdrop ?? 0, options);
+  const probabilities = maybeDropout(attentionSoftmax(scores), options.attnPdrop ?? 0, options);
   return matMul(probabilities, v); // (..., Tq, dv)
+}
+
+/** Softmax over the last axis; float16 scores (mixed precision) are normalised in float32, as torch autocast does. */
+function attentionSoftmax(scores: Value): Value {
+  if (scores.dtype !== 'float16') return softmax(scores, -1);
+  return castTo(softmax(castTo(scores, 'float32'), -1), 'float16');
 }
 
 function negativeInfinity(like: Value): Value {
@@ -75,11 +82,22 @@ export function multiHeadSelfAttention(x: Value, weights: AttentionWeights, numH
   const [q, newK, newV] = split(heads, [1, 1, 1], 0).map((part) => squeeze(part, [0])) as [Value, Value, Value]; // (B, h, T, dk)
   const past = options.kv?.past;
   if (past && x.shape[1] !== 1) throw new Error(`multiHeadSelfAttention: with a KV cache the input must be one token (B, 1, dModel), got T = ${String(x.shape[1])}`);
-  // With a cache, the one new query sees every cached position and its own: nothing to mask.
-  const k = past ? concat([past.k, newK], 2) : newK;
-  const v = past ? concat([past.v, newV], 2) : newV;
+  // With a growing cache, the one new query sees every cached position and its own: nothing to mask.
+  let k = past ? concat([past.k, newK], 2) : newK;
+  let v = past ? concat([past.v, newV], 2) : newV;
+  let mask = past ? undefined : causalMaskFor(x);
+  const at = options.kv?.writeAt;
+  if (past && at) {
+    const slots = past.k.shape[2];
+    if (typeof slots !== 'number') throw new Error(`multiHeadSelfAttention: a fixed KV cache needs a static length, got ${String(slots)}`);
+    const slot = x.graph.constant(hostTensor('int64', [slots], Array.from({ length: slots }, (_, i) => i)));
+    const here = unsqueeze(equal(slot, at), [1]); // (Tmax, 1): broadcasts over (B, h, Tmax, dk)
+    k = where(here, newK, past.k);
+    v = where(here, newV, past.v);
+    mask = greater(slot, at); // (Tmax): the slots not written yet
+  }
   if (options.kv) options.kv.present = { k, v };
-  const attended = scaledDotProductAttention(q, k, v, past ? undefined : causalMaskFor(x), options); // (B, h, T, dk)
+  const attended = scaledDotProductAttention(q, k, v, mask, options); // (B, h, T, dk)
   const merged = reshape(transpose(attended, [0, 2, 1, 3]), [0, 0, dModel]); // (B, T, dModel)
   return linear(merged, weights.output);
 }

@@ -14,8 +14,8 @@ export {
 export type {
   Accounting, AccountingBatch, AdamWMemory, FlopComponent, ForwardFlops, Gpt2Preset, MemoryRow, ResourceReport, ResourceReportOptions, TrainingTimeOptions,
 } from './accounting.js';
-export { maybeDropout } from './forward-options.js';
-export type { ForwardOptions, KeysValues, KvCache } from './forward-options.js';
+export { castTo, maybeDropout } from './forward-options.js';
+export type { ComputeDType, ForwardOptions, KeysValues, KvCache } from './forward-options.js';
 export { linear } from './linear.js';
 export { embedding } from './embedding.js';
 export { rmsNorm } from './rms-norm.js';

@@ -15,8 +15,9 @@ import { transformerParameters, type TransformerConfig } from '@cs336/nn';
 import { writeFileAtomic } from './atomic-write.js';
 import { configHash } from './config-hash.js';
 import {
-  GRAD_NORMS_OUTPUT, IDS_INPUT, LAST_POSITION_INPUT, LEARNING_RATES_INPUT, LOGITS_OUTPUT, LOSSES_OUTPUT, LOSS_OUTPUT, STEP_INPUT,
-  TOKENS_INPUT, buildEvalGraph, buildInferGraph, buildTrainStepGraph, momentName, updatedName, type OptimizerSettings, type TrainStepShape,
+  CLEAN_STEPS_INPUT, GRAD_NORMS_OUTPUT, IDS_INPUT, LAST_POSITION_INPUT, LEARNING_RATES_INPUT, LOGITS_OUTPUT, LOSSES_OUTPUT, LOSS_OUTPUT,
+  LOSS_SCALES_OUTPUT, LOSS_SCALE_INPUT, SKIPPED_OUTPUT, STEP_INPUT, TOKENS_INPUT, buildEvalGraph, buildInferGraph, buildTrainStepGraph,
+  momentName, updatedName, type OptimizerSettings, type Precision, type TrainStepShape,
 } from './train-step.js';
 
 /** Bumped when the graphs change shape or meaning, so old artifact folders are rebuilt. */
@@ -39,6 +40,8 @@ export interface ArtifactManifest {
   model: TransformerConfig;
   batchSize: number;
   contextLength: number;
+  /** train_step's precision; absent (older folders and fp32) = 'fp32'. eval and infer are always float32. */
+  precision?: Precision;
   optimizer: OptimizerSettings;
   files: { trainStep: string; eval: string; infer: string };
   parameters: TensorInfo[];
@@ -77,16 +80,21 @@ function builderVersions(): Record<string, string> {
   };
 }
 
-function describeTensors(shape: TrainStepShape): Omit<ArtifactManifest, 'format' | 'configHash' | 'opset' | 'onnxruntimeNode' | 'builders' | 'model' | 'batchSize' | 'contextLength' | 'optimizer' | 'files'> {
+function describeTensors(shape: TrainStepShape): Omit<ArtifactManifest, 'format' | 'configHash' | 'opset' | 'onnxruntimeNode' | 'builders' | 'model' | 'batchSize' | 'contextLength' | 'precision' | 'optimizer' | 'files'> {
   const { batchSize: B, contextLength: T, model } = shape;
   const parameters = transformerParameters(model).map((spec) => ({ name: spec.name, dtype: 'float32', shape: [...spec.shape] }));
   const moments = (which: 'm' | 'v') => parameters.map((p) => ({ ...p, name: momentName(which, p.name) }));
   const state = [...parameters, ...moments('m'), ...moments('v')];
+  const scaling: TensorInfo[] = shape.precision === 'fp16' ? [{ name: LOSS_SCALE_INPUT, dtype: 'float32', shape: [] }, { name: CLEAN_STEPS_INPUT, dtype: 'int64', shape: [] }] : [];
+  const scalingOutputs: TensorInfo[] = shape.precision === 'fp16'
+    ? [...scaling, { name: STEP_INPUT, dtype: 'int64', shape: [] }].map((t) => ({ ...t, name: updatedName(t.name) }))
+      .concat([{ name: LOSS_SCALES_OUTPUT, dtype: 'float32', shape: ['K'] }, { name: SKIPPED_OUTPUT, dtype: 'bool', shape: ['K'] }])
+    : [];
   return {
     parameters,
     trainStep: {
-      inputs: [...state, { name: STEP_INPUT, dtype: 'int64', shape: [] }, { name: TOKENS_INPUT, dtype: 'int64', shape: ['K', B, T + 1] }, { name: LEARNING_RATES_INPUT, dtype: 'float32', shape: ['K'] }],
-      outputs: [...state.map((t) => ({ ...t, name: updatedName(t.name) })), { name: LOSSES_OUTPUT, dtype: 'float32', shape: ['K'] }, { name: GRAD_NORMS_OUTPUT, dtype: 'float32', shape: ['K'] }],
+      inputs: [...state, { name: STEP_INPUT, dtype: 'int64', shape: [] }, ...scaling, { name: TOKENS_INPUT, dtype: 'int64', shape: ['K', B, T + 1] }, { name: LEARNING_RATES_INPUT, dtype: 'float32', shape: ['K'] }],
+      outputs: [...state.map((t) => ({ ...t, name: updatedName(t.name) })), { name: LOSSES_OUTPUT, dtype: 'float32', shape: ['K'] }, { name: GRAD_NORMS_OUTPUT, dtype: 'float32', shape: ['K'] }, ...scalingOutputs],
     },
     eval: { inputs: [...parameters, { name: TOKENS_INPUT, dtype: 'int64', shape: [B, T + 1] }], outputs: [{ name: LOSS_OUTPUT, dtype: 'float32', shape: [] }] },
     infer: {
@@ -119,7 +127,11 @@ export function buildArtifacts(dir: string, shape: TrainStepShape, optimizer: Op
     throw new Error(`context length ${shape.contextLength} is longer than the model's ${shape.model.contextLength} (position embeddings stop there); lower contextLength or raise model.contextLength`);
   }
   const onnxruntimeNode = onnxruntimeVersion();
-  const identity = { format: ARTIFACTS_FORMAT, opset: OPSET, onnxruntimeNode, builders: builderVersions(), model: shape.model, batchSize: shape.batchSize, contextLength: shape.contextLength, optimizer };
+  // precision enters the identity only when fp16, so fp32 folders built before it existed are reused.
+  const identity = {
+    format: ARTIFACTS_FORMAT, opset: OPSET, onnxruntimeNode, builders: builderVersions(), model: shape.model, batchSize: shape.batchSize, contextLength: shape.contextLength,
+    ...(shape.precision === 'fp16' ? { precision: shape.precision } : {}), optimizer,
+  };
   const hash = configHash(identity);
   const existing = readManifest(dir);
   if (existing?.configHash === hash && Object.values(FILES).every((file) => fs.existsSync(path.join(dir, file)))) {

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { canonicalJson, describeDifferences } from './config-hash.js';
+import type { LossScaleState } from './loss-scale.js';
 import type { RandomState } from './random.js';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors.js';
 
@@ -32,6 +33,8 @@ export interface CheckpointMetadata {
   dataPosition?: number;
   bestValidationLoss?: number;
   wallTimeSeconds?: number;
+  /** fp16 runs: the loss scale, clean-step count and applied AdamW updates to resume with. */
+  lossScale?: LossScaleState;
 }
 
 export interface CheckpointState {

@@ -1,4 +1,4 @@
-import { generate, nextTokenDistribution, type NextTokenModel } from './generate.js';
+import { generate, nextTokenDistribution, pickToken, type NextTokenModel } from './generate.js';
 import { Random } from './random.js';
 
 /** The nucleus the obvious way: sort every token id by (probability desc, id asc), cut, renormalize. */
@@ -86,10 +86,50 @@ describe('generate', () => {
     expect(await generate(model, [0], { maxNewTokens: 50, seed: 5 })).toEqual(ids.slice(0, 50));
   });
 
+  it('decode \'loop\' hands chunks to continueInRuntime with the uniforms the host steps would draw', async () => {
+    // A model that continues on the host from the table (as the runtime must: nextTokenDistribution, then
+    // pickToken with the uniform given), and declines whenever the window has an odd length, so loop chunks
+    // and host steps interleave; the ids must be the step mode's for each seed.
+    const random = Random.seeded(2);
+    const table = Array.from({ length: 6 }, () => Array.from({ length: 6 }, () => (random.nextFloat() - 0.5) * 4));
+    const calls: number[] = [];
+    const model: NextTokenModel = {
+      ...tableModel(table, 9),
+      async continueInRuntime(ids, uniforms, sampling) {
+        if (ids.length % 2 === 1) return undefined;
+        calls.push(ids.length - 1 + uniforms.length); // the last position the chunk fills
+        const out: number[] = [];
+        let last = ids[ids.length - 1]!;
+        for (const u of uniforms) {
+          last = pickToken(nextTokenDistribution(table[last]!, sampling.temperature, sampling.topP), u);
+          out.push(last);
+          if (last === sampling.stopToken) break;
+        }
+        return out;
+      },
+    };
+    for (const options of [{ temperature: 1, seed: 1 }, { temperature: 0.7, topP: 0.8, seed: 2 }, { temperature: 1.5, seed: 3, stopToken: 4 }]) {
+      const step = await generate(model, [0], { maxNewTokens: 30, decode: 'step', ...options });
+      calls.length = 0;
+      const streamed: number[] = [];
+      const loop = await generate(model, [0], { maxNewTokens: 30, decode: 'loop', decodeChunk: 3, onToken: (id) => streamed.push(id), ...options });
+      expect(loop).toEqual(step);
+      expect(streamed).toEqual(loop);
+      expect(calls.length).toBeGreaterThan(0);
+      // Chunks never run past the context of 9: ids.length − 1 + uniforms ≤ 9.
+      expect(Math.max(...calls)).toBeLessThanOrEqual(9);
+    }
+    // A model that breaks the contract is caught.
+    const broken: NextTokenModel = { ...tableModel(table), continueInRuntime: async () => [] };
+    await expect(generate(broken, [0], { maxNewTokens: 5 })).rejects.toThrow(/continueInRuntime returned 0 ids for 4 uniforms without ending at the stop token/);
+  });
+
   it('rejects bad prompts and options', async () => {
     const model = tableModel([[0, 0]]);
     await expect(generate(model, [], {})).rejects.toThrow(/prompt is empty/);
     await expect(generate(model, [7], {})).rejects.toThrow(/prompt id 7 is outside the vocabulary \[0, 1\)/);
     await expect(generate(model, [0], { topP: 0 })).rejects.toThrow(/topP must be in \(0, 1\]/);
+    await expect(generate(model, [0], { decodeChunk: 0 })).rejects.toThrow(/decodeChunk must be a positive integer, got 0/);
+    await expect(generate(model, [0], { decode: 'loops' as 'loop' })).rejects.toThrow(/decode/);
   });
 });

@@ -7,6 +7,7 @@
 // @cs336/graph's main entry loads onnxruntime-node.
 import { checkConfigFields } from '@cs336/graph/config-fields';
 import { Random } from './random.js';
+import { softmaxExp } from './softmax-exp.js';
 
 /** Anything that maps a sequence of ids to the logits for the next token. */
 export interface NextTokenModel {
@@ -14,7 +15,31 @@ export interface NextTokenModel {
   readonly vocabSize: number;
   /** Logits [vocabSize] for the token after `ids` (ids.length ≤ contextLength). */
   nextTokenLogits(ids: readonly number[]): Promise<Float32Array | Float64Array>;
+  /**
+   * Optional, for decode 'loop': extends `ids` (≤ contextLength, and ids.length − 1 + uniforms.length
+   * ≤ contextLength) by uniforms.length tokens inside the model's runtime, choosing token j with
+   * uniform uniforms[j] exactly as generate() chooses on the host (nextTokenDistribution, then the
+   * first id whose running probability passes u). Stops early right after `stopToken`. Returns
+   * undefined when it cannot continue from these ids (e.g. nothing cached for them): generate() then
+   * takes a host step.
+   */
+  continueInRuntime?(ids: readonly number[], uniforms: Float64Array, sampling: RuntimeSampling): Promise<number[] | undefined>;
 }
+
+/** What continueInRuntime samples with. */
+export interface RuntimeSampling {
+  temperature: number;
+  topP: number;
+  stopToken?: number;
+}
+
+/**
+ * How generate() runs a model that offers continueInRuntime: 'loop' (default) decodes up to
+ * `decodeChunk` tokens per call inside the runtime, 'step' asks for one token's logits per call.
+ * Both give the same ids for the same seed.
+ */
+export type DecodeMode = 'loop' | 'step';
+export const DECODE_MODES: readonly DecodeMode[] = ['loop', 'step'];
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -25,15 +50,22 @@ export interface GenerateOptions {
   seed: number;
   /** Stop after emitting this id (it is included in the output). */
   stopToken?: number;
-  /** Called with each new id as it is chosen (for streaming output). */
+  /** Called with each new id as it is chosen (for streaming output; in 'loop' mode a chunk at a time). */
   onToken?: (id: number) => void;
+  /** See DecodeMode; models without continueInRuntime always step. */
+  decode: DecodeMode;
+  /** Tokens per continueInRuntime call in 'loop' mode. */
+  decodeChunk: number;
 }
 
-export const DEFAULT_GENERATE_OPTIONS: Readonly<GenerateOptions> = Object.freeze({ maxNewTokens: 256, temperature: 1, topP: 1, seed: 0 });
+export const DEFAULT_GENERATE_OPTIONS: Readonly<GenerateOptions> = Object.freeze({ maxNewTokens: 256, temperature: 1, topP: 1, seed: 0, decode: 'loop', decodeChunk: 32 });
 
 export function resolveGenerateOptions(partial: Partial<GenerateOptions> = {}): GenerateOptions {
-  checkConfigFields('GenerateOptions', partial, { maxNewTokens: 'number', temperature: 'number', topP: 'number', seed: 'number', stopToken: 'number', onToken: 'function' });
+  checkConfigFields('GenerateOptions', partial, {
+    maxNewTokens: 'number', temperature: 'number', topP: 'number', seed: 'number', stopToken: 'number', onToken: 'function', decode: DECODE_MODES, decodeChunk: 'number',
+  });
   const options = { ...DEFAULT_GENERATE_OPTIONS, ...partial };
+  if (!Number.isSafeInteger(options.decodeChunk) || options.decodeChunk < 1) throw new Error(`decodeChunk must be a positive integer, got ${options.decodeChunk}`);
   if (!Number.isSafeInteger(options.maxNewTokens) || options.maxNewTokens < 0) throw new Error(`maxNewTokens must be a non-negative integer, got ${options.maxNewTokens}`);
   if (!(options.temperature >= 0) || !Number.isFinite(options.temperature)) throw new Error(`temperature must be ≥ 0, got ${options.temperature}`);
   if (!(options.topP > 0 && options.topP <= 1)) throw new Error(`topP must be in (0, 1], got ${options.topP}`);
@@ -54,7 +86,8 @@ export function nextTokenDistribution(logits: ArrayLike<number>, temperature: nu
   for (let i = 0; i < n; i++) max = Math.max(max, logits[i]!);
   if (!Number.isFinite(max)) throw new Error(`the model produced non-finite logits (max ${max}); the checkpoint may be diverged`);
   let total = 0;
-  for (let i = 0; i < n; i++) total += probabilities[i] = Math.exp((logits[i]! - max) / temperature);
+  // softmaxExp, not Math.exp: the decode loop's graph computes the very same bits (see softmax-exp.ts).
+  for (let i = 0; i < n; i++) total += probabilities[i] = softmaxExp((logits[i]! - max) / temperature);
   for (let i = 0; i < n; i++) probabilities[i]! /= total;
   if (topP < 1) keepNucleus(probabilities, topP);
   return probabilities;
@@ -101,8 +134,8 @@ function keepNucleus(probabilities: Float64Array, topP: number): void {
   }
 }
 
-function sample(probabilities: Float64Array, random: Random): number {
-  const u = random.nextFloat();
+/** The first id whose running probability (in id order) passes u ∈ [0, 1): inverse-CDF sampling. */
+export function pickToken(probabilities: Float64Array, u: number): number {
   let cumulative = 0;
   let last = 0;
   for (let i = 0; i < probabilities.length; i++) {
@@ -114,21 +147,46 @@ function sample(probabilities: Float64Array, random: Random): number {
   return last; // u landed in the rounding gap at the very top
 }
 
-/** Extends `promptIds` by up to maxNewTokens ids; returns only the new ids. */
+/**
+ * Extends `promptIds` by up to maxNewTokens ids; returns only the new ids. One uniform draw per token
+ * in either decode mode, so a seed gives the same ids both ways.
+ */
 export async function generate(model: NextTokenModel, promptIds: readonly number[], partial: Partial<GenerateOptions> = {}): Promise<number[]> {
   const options = resolveGenerateOptions(partial);
   if (promptIds.length === 0) throw new Error('generate: the prompt is empty; give at least one token id (e.g. the end-of-text token)');
   for (const id of promptIds) {
     if (!Number.isInteger(id) || id < 0 || id >= model.vocabSize) throw new Error(`generate: prompt id ${id} is outside the vocabulary [0, ${model.vocabSize})`);
   }
-  const random = Random.seeded(options.seed);
+  let random = Random.seeded(options.seed);
   const ids = [...promptIds];
   const generated: number[] = [];
-  for (let i = 0; i < options.maxNewTokens; i++) {
+  const inRuntime = options.decode === 'loop' ? model.continueInRuntime?.bind(model) : undefined;
+  const { temperature, topP, stopToken } = options;
+  while (generated.length < options.maxNewTokens) {
     const window = ids.slice(-model.contextLength);
+    if (inRuntime) {
+      // As many tokens as fit before the context is full (the last window id is not cached yet).
+      const count = Math.min(options.decodeChunk, options.maxNewTokens - generated.length, model.contextLength - window.length + 1);
+      const saved = random.state();
+      const uniforms = Float64Array.from({ length: count }, () => random.nextFloat());
+      const chunk = await inRuntime(window, uniforms, { temperature, topP, ...(stopToken === undefined ? {} : { stopToken }) });
+      if (chunk) {
+        if (chunk.length === 0 || chunk.length > count || (chunk.length < count && chunk.at(-1) !== stopToken)) {
+          throw new Error(`generate: continueInRuntime returned ${chunk.length} ids for ${count} uniforms${chunk.length < count ? ' without ending at the stop token' : ''}`);
+        }
+        for (const id of chunk) {
+          ids.push(id);
+          generated.push(id);
+          options.onToken?.(id);
+        }
+        if (stopToken !== undefined && chunk.at(-1) === stopToken) break;
+        continue;
+      }
+      random = Random.fromState(saved); // no draw was used: the host step below takes the first
+    }
     const logits = await model.nextTokenLogits(window);
     if (logits.length !== model.vocabSize) throw new Error(`generate: the model returned ${logits.length} logits for a vocabulary of ${model.vocabSize}`);
-    const id = sample(nextTokenDistribution(logits, options.temperature, options.topP), random);
+    const id = pickToken(nextTokenDistribution(logits, options.temperature, options.topP), random.nextFloat());
     ids.push(id);
     generated.push(id);
     options.onToken?.(id);

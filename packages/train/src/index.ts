@@ -13,15 +13,22 @@ export { MetricsLog, readMetrics } from './metrics.js';
 export type { MetricsRecord } from './metrics.js';
 export { escapeXml, logTicks, niceTicks, renderLossCurveSvg, renderPanelsSvg, renderPng, writeLossCurve } from './loss-curve.js';
 export type { PlotPanel, PlotSeries } from './loss-curve.js';
-export { DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, resolveGenerateOptions } from './generate.js';
-export type { GenerateOptions, NextTokenModel } from './generate.js';
+export { DECODE_MODES, DEFAULT_GENERATE_OPTIONS, generate, nextTokenDistribution, pickToken, resolveGenerateOptions } from './generate.js';
+export type { DecodeMode, GenerateOptions, NextTokenModel, RuntimeSampling } from './generate.js';
+export { softmaxExp } from './softmax-exp.js';
+export { UNIFORM_SCALE, sampleToken } from './sampling-graph.js';
+export type { SampledToken, SamplingSettings } from './sampling-graph.js';
+export { FINITE_OUTPUT, GENERATED_OUTPUT, STOP_TOKEN_INPUT, UNIFORMS_INPUT, buildDecodeLoopGraph } from './decode-loop.js';
+export type { DecodeLoopOptions } from './decode-loop.js';
 export { ARTIFACTS_FORMAT, MANIFEST_FILE, buildArtifacts, onnxruntimeVersion, readManifest } from './artifacts.js';
 export type { ArtifactManifest, BuildArtifactsResult, TensorInfo } from './artifacts.js';
 export {
   IDS_INPUT, LAST_POSITION_INPUT, LOGITS_OUTPUT, POSITION_INPUT, buildDecodeStepGraph, buildEvalGraph, buildInferGraph, buildPrefillGraph, buildTrainStepGraph,
-  crossEntropyWithGradient, kvName, momentName, updatedName,
+  crossEntropyWithGradient, kvName, lossAndGradients, momentName, updatedName,
 } from './train-step.js';
-export type { OptimizerSettings, TrainStepShape } from './train-step.js';
+export type { OptimizerSettings, Precision, TrainStepShape } from './train-step.js';
+export { DEFAULT_LOSS_SCALE, DEFAULT_LOSS_SCALE_WINDOW, LOSS_SCALE_BACKOFF, LOSS_SCALE_GROWTH, lossScaleUpdate, skipUnlessFinite } from './loss-scale.js';
+export type { LossScaleState } from './loss-scale.js';
 export { InferenceModel, TrainingSession } from './training-session.js';
 export type { InferenceOptions, InferenceWeights, StepsResult, TrainingState } from './training-session.js';
 export { evaluateCheckpoint, evaluateLoss } from './evaluate.js';

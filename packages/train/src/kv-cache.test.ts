@@ -51,7 +51,7 @@ describe.each<InferenceWeights>(['baked', 'fed'])('InferenceModel KV cache, weig
       ids.push((ids.at(-1)! * 7 + length) % config.vocabSize);
     }
     // One prefill for the prompt, then a step for each of the seven tokens added to it.
-    expect(model.runs).toEqual({ prefill: 1, step: 7 });
+    expect(model.runs).toEqual({ prefill: 1, step: 7, loop: 0 });
     // And the reference itself against the float64 forward pass of @cs336/nn, at every position.
     const window = ids.slice(0, config.contextLength);
     const full = referenceTransformerLm(config, Object.fromEntries(params), window, 1, window.length);
@@ -65,7 +65,7 @@ describe.each<InferenceWeights>(['baked', 'fed'])('InferenceModel KV cache, weig
     for (const other of [[9, 9, 9, 9], [9, 9, 9, 9], [9, 9, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]]) {
       expect(maxAbsDifference(await model.nextTokenLogits(other), await reference.nextTokenLogits(other))).toBeLessThan(2e-4);
     }
-    expect(model.runs).toEqual({ prefill: 6, step: 7 });
+    expect(model.runs).toEqual({ prefill: 6, step: 7, loop: 0 });
     await model.release();
     await reference.release();
   });
@@ -76,7 +76,8 @@ describe.each<InferenceWeights>(['baked', 'fed'])('InferenceModel KV cache, weig
     const reference = await paddedReference(params);
     for (const options of [{ temperature: 0 }, { temperature: 1, seed: 3 }]) {
       const expected = await generate(reference, [1, 2], { maxNewTokens: 20, ...options });
-      expect(await generate(model, [1, 2], { maxNewTokens: 20, ...options })).toEqual(expected);
+      expect(await generate(model, [1, 2], { maxNewTokens: 20, decode: 'step', ...options })).toEqual(expected);
+      expect(await generate(model, [1, 2], { maxNewTokens: 20, decode: 'loop', decodeChunk: 3, ...options })).toEqual(expected);
     }
     expect(model.runs.step).toBeGreaterThanOrEqual(2 * (config.contextLength - 2));
     await model.release();
@@ -99,7 +100,7 @@ describe('InferenceModel weights', () => {
     for (let length = 2; length <= ids.length; length++) {
       expect(maxAbsDifference(await baked!.nextTokenLogits(ids.slice(0, length)), await fed!.nextTokenLogits(ids.slice(0, length)))).toBeLessThan(1e-5);
     }
-    expect(baked!.runs).toEqual({ prefill: 1, step: 4 });
+    expect(baked!.runs).toEqual({ prefill: 1, step: 4, loop: 0 });
     await Promise.all([baked!.release(), fed!.release()]);
   });
 

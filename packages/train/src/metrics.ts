@@ -17,8 +17,12 @@ export interface MetricsRecord {
   valLoss?: number;
   /** Learning rate of the step's update; absent on step 0. */
   lr?: number;
-  /** Gradient norm before clipping; absent on step 0. */
+  /** Gradient norm before clipping; absent on step 0 and on skipped fp16 steps (it was not finite). */
   gradNorm?: number;
+  /** fp16 runs: the loss scale S the step used. */
+  lossScale?: number;
+  /** fp16 runs: true when the step's gradients overflowed, so it changed nothing and halved S. */
+  skipped?: boolean;
   /** Training rate of the chunk the step ran in; absent on step 0. */
   tokensPerSecond?: number;
   /** Seconds of training since the run began, summed across resumes. */

@@ -4,10 +4,13 @@
  * files hold the ids, so the same text retokenized with the same tokenizer has the same identity,
  * and any change of text or tokenizer changes it. Hashes are cached by (size, mtime, inode)
  * (@cs336/data contentHash), so a multi-GB token file is read once, not at every start.
+ *
+ * The same pass checks every id against the vocabulary: the file's largest id is cached with its hash
+ * (as a fact of those bytes), so a first start reads each token file once and later starts not at all.
  */
-import { contentHash } from '@cs336/data';
+import { cachedContentHash, cachedFileFacts, contentHash, recordFileFacts } from '@cs336/data';
 import type { CheckpointMetadata } from './checkpoint.js';
-import type { TokenFile } from './token-file.js';
+import { LargestIdScanner, type TokenFile } from './token-file.js';
 
 export interface DataIdentity {
   /** The tokenizer hash the train sidecar records; absent for files without a sidecar. */
@@ -26,24 +29,69 @@ export class RunStateError extends Error {
   }
 }
 
-export async function dataIdentity(train: TokenFile, validation: TokenFile | undefined, log: (line: string) => void = () => {}): Promise<DataIdentity> {
+/** What reading (or not reading) the token files cost, for the run's log. */
+export interface DataCheck {
+  /** Bytes read to hash and check the ids (0 when both came from the cache). */
+  bytesRead: number;
+  seconds: number;
+}
+
+/**
+ * The identity of the data, and a check that every id is below `vocabSize` (throws naming the first
+ * offending id and its offset). Each token file is read at most once, and not at all when its hash and
+ * largest id are cached for its current (size, mtime, inode).
+ */
+export async function dataIdentity(train: TokenFile, validation: TokenFile | undefined, vocabSize: number,
+  log: (line: string) => void = () => {}): Promise<DataIdentity & { check: DataCheck }> {
   const tokenizer = train.sidecar?.tokenizerHash;
   const validTokenizer = validation?.sidecar?.tokenizerHash;
   if (tokenizer && validTokenizer && tokenizer !== validTokenizer) {
     throw new RunStateError(`${validation!.path} was tokenized with tokenizer ${validTokenizer.slice(0, 12)}, ${train.path} with ${tokenizer.slice(0, 12)}; tokenize both with the same tokenizer`);
   }
-  const hash = async (file: TokenFile) => {
-    const started = performance.now();
-    const sha = await contentHash(file.path);
-    const seconds = (performance.now() - started) / 1000;
-    if (seconds > 1) log(`hashed ${file.path} in ${seconds.toFixed(1)} s (cached from now on)`);
-    return sha;
+  const started = performance.now();
+  let bytesRead = 0;
+  const identify = async (file: TokenFile) => {
+    const result = await hashAndCheckIds(file, vocabSize);
+    bytesRead += result.bytesRead;
+    return result.sha256;
   };
+  const trainData = await identify(train);
+  const validationData = validation ? await identify(validation) : undefined;
+  const seconds = (performance.now() - started) / 1000;
+  if (seconds > 1) log(`hashed and checked the token files in ${seconds.toFixed(1)} s (cached from now on)`);
   return {
     ...(tokenizer ? { tokenizer } : {}),
-    trainData: await hash(train),
-    ...(validation ? { validationData: await hash(validation) } : {}),
+    trainData,
+    ...(validationData ? { validationData } : {}),
+    check: { bytesRead, seconds },
   };
+}
+
+async function hashAndCheckIds(file: TokenFile, vocabSize: number): Promise<{ sha256: string; bytesRead: number }> {
+  const fact = `largestId.${file.dtype}`; // the same bytes read as uint32 have another largest id
+  const bytes = file.length * (file.dtype === 'uint16' ? 2 : 4);
+  let sha256 = cachedContentHash(file.path);
+  let largest = sha256 ? cachedFileFacts(file.path)?.[fact] : undefined;
+  let bytesRead = 0;
+  if (!sha256) {
+    const scanner = new LargestIdScanner(file.dtype);
+    let seen = 0;
+    sha256 = await contentHash(file.path, {
+      onChunk: (chunk) => { scanner.push(chunk); seen += chunk.length; },
+      facts: () => ({ [fact]: scanner.largest }),
+    });
+    bytesRead = seen;
+    if (seen === bytes) largest = scanner.largest;
+  }
+  if (largest === undefined) {
+    // Hashed earlier without the fact (a download seeds the hash): scan once and remember.
+    largest = file.scanIds(Number.MAX_SAFE_INTEGER);
+    bytesRead += bytes;
+    recordFileFacts(file.path, { [fact]: largest });
+  }
+  // scanIds names the first bad id and its offset; the cached maximum only says that there is one.
+  if (largest >= vocabSize) file.scanIds(vocabSize);
+  return { sha256, bytesRead };
 }
 
 const LABELS: Record<keyof DataIdentity, string> = { tokenizer: 'tokenizer', trainData: 'train data', validationData: 'validation data' };

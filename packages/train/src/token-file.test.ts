@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Random } from './random.js';
-import { TokenFile, getBatch, sampleWindows, sequentialWindows } from './token-file.js';
+import { LargestIdScanner, TokenFile, getBatch, sampleWindows, sequentialWindows } from './token-file.js';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'token-file-')); });
@@ -82,6 +82,30 @@ describe('TokenFile dtype and id scan', () => {
     const empty = TokenFile.open(writeTokens('empty.bin', [], 'uint16'), { dtype: 'uint16' });
     expect(empty.scanIds(10)).toBe(-1);
     empty.close();
+  });
+
+  it('LargestIdScanner gives the largest id over chunks cut anywhere, mid-id and at odd offsets', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (const dtype of ['uint16', 'uint32'] as const) {
+      const limit = dtype === 'uint16' ? 2 ** 16 : 2 ** 32;
+      for (let trial = 0; trial < 20; trial++) {
+        const ids = Array.from({ length: 1 + (next() % 3000) }, () => next() % 1000);
+        ids[next() % ids.length] = limit - 1 - (next() % 5); // one large id, with high bytes set
+        const bytes = fs.readFileSync(writeTokens(`scanner-${dtype}.bin`, ids, dtype));
+        // An unaligned copy: the scanner must not assume the chunk's byteOffset is a multiple of the width.
+        const unaligned = new Uint8Array(bytes.length + 1).subarray(1);
+        unaligned.set(bytes);
+        const scanner = new LargestIdScanner(dtype);
+        for (let at = 0; at < unaligned.length;) {
+          const length = Math.min(unaligned.length - at, next() % 9); // 0..8 bytes: empty chunks and splits inside an id
+          scanner.push(unaligned.subarray(at, at + length));
+          at += length;
+        }
+        expect(scanner.largest).toBe(Math.max(...ids));
+      }
+    }
+    expect(new LargestIdScanner('uint16').largest).toBe(-1);
   });
 });
 

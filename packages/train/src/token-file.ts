@@ -238,3 +238,49 @@ export function* sequentialWindows(tokens: TokenFile, batchSize: number, context
     yield out;
   }
 }
+
+/**
+ * The largest id over a token file's bytes fed in order, in chunks of any length: a chunk may end in
+ * the middle of an id, whose first bytes wait for the next chunk. This lets the hashing pass that
+ * identifies a file (run-identity.ts) check its ids too, so the file is read once.
+ */
+export class LargestIdScanner {
+  largest = -1;
+  private readonly width: number;
+  private readonly pending: Uint8Array;
+  private pendingBytes = 0;
+
+  constructor(dtype: TokenDType) {
+    this.width = BYTES[dtype];
+    this.pending = new Uint8Array(this.width);
+  }
+
+  push(chunk: Uint8Array): void {
+    let offset = 0;
+    if (this.pendingBytes > 0) {
+      offset = Math.min(this.width - this.pendingBytes, chunk.length);
+      this.pending.set(chunk.subarray(0, offset), this.pendingBytes);
+      this.pendingBytes += offset;
+      if (this.pendingBytes < this.width) return;
+      this.take(this.pending, 0, 1);
+      this.pendingBytes = 0;
+    }
+    const count = Math.floor((chunk.length - offset) / this.width);
+    this.take(chunk, offset, count);
+    const rest = chunk.subarray(offset + count * this.width);
+    this.pending.set(rest);
+    this.pendingBytes = rest.length;
+  }
+
+  private take(bytes: Uint8Array, offset: number, count: number): void {
+    if (count === 0) return;
+    // Typed-array views need an aligned offset; copy the (rare) unaligned chunk.
+    const start = bytes.byteOffset + offset;
+    const aligned = start % this.width === 0 ? bytes : bytes.slice(offset, offset + count * this.width);
+    const at = aligned === bytes ? start : 0;
+    const ids = this.width === 2 ? new Uint16Array(aligned.buffer, at, count) : new Uint32Array(aligned.buffer, at, count);
+    let max = this.largest;
+    for (let i = 0; i < count; i++) if (ids[i]! > max) max = ids[i]!;
+    this.largest = max;
+  }
+}

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { checkConfigFields, didYouMean, fieldTypesOf, type ConfigFieldType } from '@cs336/graph';
 import { DEFAULT_TRANSFORMER_CONFIG, TRANSFORMER_CONFIG_FIELDS } from '@cs336/nn';
+import { DEFAULT_LOSS_SCALE, DEFAULT_LOSS_SCALE_WINDOW } from './loss-scale.js';
 
 export interface TrainConfig {
   /** Directory for checkpoints, metrics.jsonl, loss curves and the ONNX artifacts. */
@@ -56,6 +57,15 @@ export interface TrainConfig {
   /** Checkpoint every this many steps (rounded up to a multiple of K) and at the end. */
   checkpointEvery: number;
   device: 'cpu' | 'cuda';
+  /**
+   * 'fp32' (default), or 'fp16': float16 matmuls and activations with float32 master weights, AdamW
+   * moments and loss, and dynamic loss scaling (see loss-scale.ts). Evaluation and generation stay float32.
+   */
+  precision: 'fp32' | 'fp16';
+  /** fp16: the initial loss scale S (torch GradScaler's 2^16). */
+  lossScaleInit: number;
+  /** fp16: clean steps in a row after which S doubles (GradScaler's growth_interval, 2000). */
+  lossScaleWindow: number;
   /** ONNX Runtime intra-op threads; 0 = the runtime's default. At a fixed count, runs repeat bit for bit. */
   threads: number;
 }
@@ -85,15 +95,18 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   evalBatches: 8,
   checkpointEvery: 500,
   device: 'cpu',
+  precision: 'fp32',
+  lossScaleInit: DEFAULT_LOSS_SCALE,
+  lossScaleWindow: DEFAULT_LOSS_SCALE_WINDOW,
   threads: 0,
 });
 
-const INTEGER_FIELDS = ['seed', 'contextLength', 'batchSize', 'steps', 'stepsPerRun', 'warmupSteps', 'cosineCycleSteps', 'evalEvery', 'evalBatches', 'checkpointEvery', 'threads'] as const;
-const POSITIVE_FIELDS = ['batchSize', 'steps', 'stepsPerRun', 'evalBatches', 'checkpointEvery'] as const;
+const INTEGER_FIELDS = ['seed', 'contextLength', 'batchSize', 'steps', 'stepsPerRun', 'warmupSteps', 'cosineCycleSteps', 'evalEvery', 'evalBatches', 'checkpointEvery', 'threads', 'lossScaleWindow'] as const;
+const POSITIVE_FIELDS = ['batchSize', 'steps', 'stepsPerRun', 'evalBatches', 'checkpointEvery', 'lossScaleWindow'] as const;
 const NUMBER_FIELDS = ['maxLearningRate', 'minLearningRate', 'eps', 'weightDecay', 'gradClip'] as const;
 
 /** Each field's type, for checking configs read from JSON (checkConfigFields). */
-export const TRAIN_CONFIG_FIELDS: Readonly<Record<keyof TrainConfig, ConfigFieldType>> = Object.freeze({ ...fieldTypesOf(DEFAULT_TRAIN_CONFIG), device: ['cpu', 'cuda'], dataDtype: ['', 'uint16', 'uint32'] });
+export const TRAIN_CONFIG_FIELDS: Readonly<Record<keyof TrainConfig, ConfigFieldType>> = Object.freeze({ ...fieldTypesOf(DEFAULT_TRAIN_CONFIG), device: ['cpu', 'cuda'], precision: ['fp32', 'fp16'], dataDtype: ['', 'uint16', 'uint32'] });
 
 /** Fills defaults, validates every field (errors name the field, the value and the fix), freezes. */
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
@@ -116,6 +129,11 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): Readonly
   if (c.cosineCycleSteps === 0) c.cosineCycleSteps = c.steps;
   if (c.cosineCycleSteps < c.warmupSteps) throw new Error(`TrainConfig: cosineCycleSteps (${c.cosineCycleSteps}) must be ≥ warmupSteps (${c.warmupSteps}); lower warmupSteps (--warmup N) or raise steps`);
   if (c.device !== 'cpu' && c.device !== 'cuda') throw new Error(`TrainConfig: device must be "cpu" or "cuda", got ${JSON.stringify(c.device)}`);
+  if (c.precision !== 'fp32' && c.precision !== 'fp16') throw new Error(`TrainConfig: precision must be "fp32" or "fp16", got ${JSON.stringify(c.precision)}`);
+  // A power of two keeps scaling exact: multiplying a float16 gradient by 2^k only moves its exponent.
+  if (!(Number.isFinite(c.lossScaleInit) && c.lossScaleInit >= 1 && c.lossScaleInit <= 2 ** 64 && Number.isInteger(Math.log2(c.lossScaleInit)))) {
+    throw new Error(`TrainConfig: lossScaleInit must be a power of two from 1 to 2^64 (e.g. 65536 = 2^16), got ${c.lossScaleInit}`);
+  }
   if (!c.trainData) throw new Error('TrainConfig: trainData is empty; give the token file to train on (e.g. --train-data data/train.bin)');
   if (!c.runDir) throw new Error('TrainConfig: runDir is empty; give a directory for checkpoints and metrics (e.g. --run-dir runs/tiny)');
   return Object.freeze(c);

@@ -153,6 +153,25 @@ describe('train() bad input', () => {
     expect(fs.existsSync(path.join(dir, 'bad-ids', 'metrics.jsonl'))).toBe(false);
   });
 
+  it('checks the ids in the read that hashes the data; a later start reads nothing; a rewritten file is checked again', async () => {
+    const file = writeTokenFile(path.join(dir, 'data/cached-ids.bin'), 3000, 5);
+    const valid = writeTokenFile(path.join(dir, 'data/cached-valid.bin'), 1000, 6);
+    const dataLine = async (runDir: string) => {
+      const lines: string[] = [];
+      await train(runConfig(path.join(dir, runDir), { trainData: file, validationData: valid, steps: 2 }), { log: (line) => lines.push(line) });
+      return lines.find((line) => line.startsWith('data: '));
+    };
+    expect(await dataLine('cached-1')).toMatch(/^data: every id below 16 \(0\.0 MB read and hashed in [\d.]+ s\)/); // 8000 bytes
+    expect(await dataLine('cached-2')).toMatch(/known from the hash cache/);
+    // Rewritten in place (same size, a later mtime) with one id beyond the vocabulary: read and refused again.
+    const ids = new Uint16Array(Uint8Array.from(fs.readFileSync(file)).buffer);
+    ids[2345] = 999;
+    fs.writeFileSync(file, Buffer.from(ids.buffer));
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    await expect(train(runConfig(path.join(dir, 'cached-3'), { trainData: file, validationData: valid })))
+      .rejects.toThrow(/cached-ids\.bin: token id 999 at token offset 2345 is not below the vocabulary size 16/);
+  });
+
   it('refuses a validation file too small for one evaluation batch at start, naming the flags that help', async () => {
     const small = writeTokenFile(path.join(dir, 'data/small-valid.bin'), 20, 4); // 2 windows of 9 < batch 4
     let started = false;

@@ -17,6 +17,7 @@ import { checkpointPath, loadCheckpoint, readCheckpointMetadata, saveCheckpoint,
 import { canonicalJson, describeDifferences } from './config-hash.js';
 import { loadInitialParameters } from './init-from.js';
 import { writeLossCurve } from './loss-curve.js';
+import { LOSS_SCALE_BACKOFF } from './loss-scale.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { Random } from './random.js';
 import { RunStateError, checkSameData, dataIdentity, describeIdentity, savedIdentity } from './run-identity.js';
@@ -44,6 +45,9 @@ export interface TrainProgress {
   loss: number;
   lr: number;
   tokensPerSecond: number;
+  /** fp16: the loss scale after the chunk, and how many of its steps were skipped (gradients overflowed). */
+  lossScale?: number;
+  skippedSteps?: number;
 }
 
 export interface TrainHooks {
@@ -121,7 +125,7 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
   let validTokens: TokenFile | undefined;
   try {
     validTokens = tc.validationData ? TokenFile.open(tc.validationData, options) : undefined;
-    checkTokenFiles(hooks.log ?? (() => {}), model.vocabSize, tc, T, trainTokens, validTokens);
+    checkTokenFiles(tc, T, trainTokens, validTokens);
     return await runTraining(config, hooks, model, tc, T, trainTokens, validTokens);
   } finally {
     trainTokens.close();
@@ -130,20 +134,11 @@ export async function train(config: TrainRunConfig, hooks: TrainHooks = {}): Pro
 }
 
 /**
- * Everything about the data that would otherwise fail mid-run: every id below the vocabulary (a full
- * scan, so a bad id is not found hours in by the batch that happens to hit it), a training file that
- * fills one window, and a validation file that fills one evaluation batch.
+ * Everything about the data that would otherwise fail mid-run: a training file that fills one window
+ * and a validation file that fills one evaluation batch. (Every id below the vocabulary is checked with
+ * the data's identity, in the same read that hashes the files: see run-identity.ts.)
  */
-function checkTokenFiles(log: (line: string) => void, vocabSize: number, tc: Readonly<TrainConfig>, T: number, trainTokens: TokenFile, validTokens: TokenFile | undefined): void {
-  const started = performance.now();
-  let bytes = 0;
-  for (const tokens of [trainTokens, validTokens]) {
-    if (!tokens) continue;
-    tokens.scanIds(vocabSize);
-    bytes += tokens.length * (tokens.dtype === 'uint16' ? 2 : 4);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  log(`data: every id below ${vocabSize} (${(bytes / 1e6).toFixed(1)} MB scanned in ${seconds.toFixed(2)} s)`);
+function checkTokenFiles(tc: Readonly<TrainConfig>, T: number, trainTokens: TokenFile, validTokens: TokenFile | undefined): void {
   if (trainTokens.length < T + 1) {
     throw new Error(`${trainTokens.path}: ${trainTokens.length} tokens cannot fill one training window of ${T + 1} (context ${T} + 1); lower --context-length or use more data`);
   }
@@ -176,7 +171,8 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     }
     throw new RunStateError(`${tc.runDir} already holds a checkpoint${what}. Pass --resume to continue it, --fresh to replace it, or choose a new --run-dir.`);
   }
-  const identity = await dataIdentity(trainTokens, validTokens, log);
+  const { check, ...identity } = await dataIdentity(trainTokens, validTokens, model.vocabSize, log);
+  log(`data: every id below ${model.vocabSize} (${check.bytesRead > 0 ? `${(check.bytesRead / 1e6).toFixed(1)} MB read and hashed in ${check.seconds.toFixed(2)} s` : 'known from the hash cache: files unchanged'})`);
   if (existing && config.resume) {
     const meta = readCheckpointMetadata(checkpointFile)!;
     checkSameData(checkpointFile, meta, identity);
@@ -197,8 +193,9 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
   const saved = config.resume && existing ? loadCheckpoint(checkpointFile, { modelConfig: { ...model }, parameters: specs }) : undefined;
   const initial = !saved && tc.initFrom ? loadInitialParameters(tc.initFrom, specs) : undefined;
   if (saved && tc.initFrom) log(`note: initFrom ${tc.initFrom} is ignored: resuming from the run's own checkpoint`);
-  const artifacts = buildArtifacts(path.join(tc.runDir, ARTIFACTS_DIR), { model, batchSize: B, contextLength: T },
-    { beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, weightDecay: tc.weightDecay, gradClip: tc.gradClip });
+  const fp16 = tc.precision === 'fp16';
+  const artifacts = buildArtifacts(path.join(tc.runDir, ARTIFACTS_DIR), { model, batchSize: B, contextLength: T, ...(fp16 ? { precision: tc.precision } : {}) },
+    { beta1: tc.beta1, beta2: tc.beta2, eps: tc.eps, weightDecay: tc.weightDecay, gradClip: tc.gradClip, ...(fp16 ? { lossScaleWindow: tc.lossScaleWindow } : {}) });
   log(`artifacts: ${artifacts.built ? 'built' : 'reused'} ${artifacts.dir} (config ${artifacts.manifest.configHash})`);
 
   let state: TrainingState;
@@ -210,6 +207,14 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
       if (before !== undefined && canonicalJson(before) !== canonicalJson(tc[key])) log(`note: ${key} changed from ${canonicalJson(before)} to ${canonicalJson(tc[key])} since the checkpoint; the run will not replay an uninterrupted one`);
     }
     state = { parameters: fromTensors(saved.parameters, 'parameter'), m: fromTensors(saved.m, 'moment'), v: fromTensors(saved.v, 'moment'), step: saved.metadata.step };
+    const savedScale = saved.metadata.lossScale;
+    if (fp16) {
+      // A checkpoint from an fp32 run starts loss scaling afresh; every update it made counts as applied.
+      state.lossScale = savedScale ? { ...savedScale } : { scale: tc.lossScaleInit, cleanSteps: 0, appliedSteps: state.step };
+      if (!savedScale) log(`note: ${checkpointFile} has no loss-scale state (an fp32 run); fp16 starts with loss scale ${tc.lossScaleInit}`);
+    } else if (savedScale) {
+      log(`note: ${checkpointFile} was trained with fp16; continuing in fp32, whose AdamW t counts every step (${state.step}), skipped ones included (${state.step - savedScale.appliedSteps})`);
+    }
     wallOffset = saved.metadata.wallTimeSeconds ?? 0;
     bestValidationLoss = saved.metadata.bestValidationLoss;
     log(`resumed from ${checkpointFile} at step ${state.step}`);
@@ -219,7 +224,7 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
       const differences = initial.sourceModelConfig ? describeDifferences({ ...model }, initial.sourceModelConfig) : [];
       log(`initial weights: ${tc.initFrom} (${initial.kind}; fresh optimizer state)${differences.length ? `; note: its model config differs (${differences.join('; ')})` : ''}`);
     }
-    state = TrainingSession.freshState(initial?.parameters ?? initParameters(model, { seed: tc.seed }), artifacts.manifest);
+    state = TrainingSession.freshState(initial?.parameters ?? initParameters(model, { seed: tc.seed }), artifacts.manifest, tc.lossScaleInit);
   }
   const metrics = new MetricsLog(metricsFile, state.step > 0 ? state.step : -1);
   const session = await TrainingSession.create(artifacts.dir, artifacts.manifest, state, { device: tc.device, ...(tc.threads > 0 ? { threads: tc.threads } : {}) });
@@ -257,6 +262,7 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
       dataPosition: session.state.step * B,
       ...(bestValidationLoss !== undefined ? { bestValidationLoss } : {}),
       wallTimeSeconds: wallTime(),
+      ...(session.state.lossScale ? { lossScale: { ...session.state.lossScale } } : {}),
     };
     const { parameters, m, v } = session.state;
     const file = saveCheckpoint(tc.runDir, { parameters: toTensors(parameters, shapes), m: toTensors(m, shapes), v: toTensors(v, shapes), metadata });
@@ -298,16 +304,25 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
       }
       const chunkStart = performance.now();
       const wallAtStart = wallTime();
-      const { losses, gradNorms } = await session.runSteps(tokens, lrs);
+      const { losses, gradNorms, lossScales, skipped } = await session.runSteps(tokens, lrs);
       const chunkSeconds = (performance.now() - chunkStart) / 1000;
       const tokensPerSecond = (K * B * T) / chunkSeconds;
       for (let k = 0; k < K; k++) {
         const step = first + k + 1;
-        if (!Number.isFinite(losses[k]!) || !Number.isFinite(gradNorms[k]!)) {
+        const skippedStep = skipped?.[k] === true;
+        // A skipped fp16 step (its gradients overflowed) is loss scaling at work, unless the loss itself
+        // is not finite (the float16 forward overflowed: no loss scale fixes that) or S has fallen below 1.
+        const divergedScale = lossScales && lossScales[k]! < 1;
+        if (!Number.isFinite(losses[k]!) || (!skippedStep && !Number.isFinite(gradNorms[k]!)) || divergedScale) {
           const kept = fs.existsSync(checkpointFile) ? `the last good checkpoint (step ${loadStep(checkpointFile)}) is kept at ${checkpointFile}` : 'no checkpoint was written';
-          throw new NonFiniteLossError(`loss is ${losses[k]} (grad norm ${gradNorms[k]}) at step ${step} with learning rate ${lrs[k]!.toPrecision(3)}; training stopped and ${kept}. Lower maxLearningRate or gradClip, then resume.`, step);
+          const scaleNote = divergedScale ? `, loss scale ${lossScales[k]} (the gradients overflow float16 even unscaled)` : '';
+          throw new NonFiniteLossError(`loss is ${losses[k]} (grad norm ${gradNorms[k]}${scaleNote}) at step ${step} with learning rate ${lrs[k]!.toPrecision(3)}; training stopped and ${kept}. Lower maxLearningRate or gradClip, then resume.`, step);
         }
-        const record: MetricsRecord = { step, tokensSeen: step * B * T, trainLoss: losses[k]!, lr: lrs[k]!, gradNorm: gradNorms[k]!, tokensPerSecond, wallTime: wallAtStart + (chunkSeconds * (k + 1)) / K };
+        const record: MetricsRecord = {
+          step, tokensSeen: step * B * T, trainLoss: losses[k]!, lr: lrs[k]!, ...(skippedStep ? {} : { gradNorm: gradNorms[k]! }),
+          ...(lossScales ? { lossScale: lossScales[k]!, skipped: skippedStep } : {}), tokensPerSecond, wallTime: wallAtStart + (chunkSeconds * (k + 1)) / K,
+        };
+        if (skippedStep) log(`step ${step}: skipped (float16 gradients overflowed at loss scale ${lossScales![k]}); loss scale now ${lossScales![k]! * LOSS_SCALE_BACKOFF}`);
         if (k === K - 1 && validTokens && ((tc.evalEvery > 0 && step % tc.evalEvery === 0) || step === tc.steps)) {
           record.valLoss = await validate();
           lastValLoss = record.valLoss;
@@ -321,7 +336,9 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
           writeLossCurve(tc.runDir, metrics.records);
         }
       }
-      hooks.onProgress?.({ step: end, steps: tc.steps, tokensSeen: end * B * T, loss: lastTrainLoss!, lr: lrs[K - 1]!, tokensPerSecond });
+      const scaling = session.state.lossScale;
+      const skippedSteps = skipped?.filter(Boolean).length ?? 0;
+      hooks.onProgress?.({ step: end, steps: tc.steps, tokensSeen: end * B * T, loss: lastTrainLoss!, lr: lrs[K - 1]!, tokensPerSecond, ...(scaling ? { lossScale: scaling.scale, skippedSteps } : {}) });
       if (end % tc.checkpointEvery === 0 && end < tc.steps && !stopRequested) save();
     }
     const file = save();

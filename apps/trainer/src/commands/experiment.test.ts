@@ -53,6 +53,6 @@ describe('cs336 experiment', () => {
     expect(redraw.code).toBe(0);
     expect(fs.existsSync(report)).toBe(true);
     const list = await cs336(['experiment', 'list']);
-    expect(list.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean)).toEqual(['batch-size', 'lr-sweep', 'no-norm', 'owt-main', 'parallel-layers', 'post-norm', 'sgd-toy']);
+    expect(list.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean)).toEqual(['batch-size', 'lr-sweep', 'no-norm', 'owt-main', 'parallel-layers', 'post-norm', 'precision', 'sgd-toy']);
   });
 });

@@ -37,7 +37,7 @@ import { createProgressBar } from '../progress.js';
 
 const PRESETS = Object.keys(DATASETS) as DatasetName[];
 
-const USAGE = `cs336 pipeline [--preset ${PRESETS.join('|')}] [--data DIR] [--out DIR] [--vocab-size N] [--steps N] [--device cpu|cuda] [--prompt TEXT] [--fresh] [--batch-size N] [--context-length N] [--d-model N] [--num-layers N] [--num-heads N] [--d-ff N]
+const USAGE = `cs336 pipeline [--preset ${PRESETS.join('|')}] [--data DIR] [--out DIR] [--vocab-size N] [--steps N] [--device cpu|cuda] [--precision fp32|fp16] [--prompt TEXT] [--fresh] [--batch-size N] [--context-length N] [--d-model N] [--num-layers N] [--num-heads N] [--d-ff N]
 
   --preset NAME     the handout's run: tinystories (vocab 10k) or owt (vocab 32k), context 256, d_model 512,
                     4 layers, 16 heads, d_ff 2048, batch 128, 10,000 steps = 327,680,000 tokens, lr 2e-3 → 2e-4;
@@ -48,6 +48,8 @@ const USAGE = `cs336 pipeline [--preset ${PRESETS.join('|')}] [--data DIR] [--ou
   --vocab-size N    BPE vocabulary size, special token included (default 4096, or the preset's)
   --steps N         optimizer steps (default 1500, about two minutes on 2 CPU cores; or the preset's budget)
   --device D        cpu (default) or cuda, for training and sampling
+  --precision P     fp32 (default) or fp16 training (float16 matmuls, float32 master weights, dynamic loss
+                    scaling; sampling stays float32)
   --prompt TEXT     what the sample at the end continues (default: the preset's prompt, else the opening of
                     a State of the Union address)
   --fresh           redo every stage even when its outputs are current
@@ -104,7 +106,7 @@ export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'the main job: corpus → BPE → tokenize → train an LM → sample text (--preset tinystories|owt for the handout runs)',
   usage: USAGE,
-  flags: ['preset', 'data', 'out', 'vocab-size', 'steps', 'device', 'prompt', 'fresh', 'batch-size', ...Object.keys(MODEL_FLAGS)],
+  flags: ['preset', 'data', 'out', 'vocab-size', 'steps', 'device', 'precision', 'prompt', 'fresh', 'batch-size', ...Object.keys(MODEL_FLAGS)],
   async run(argv) {
     let values: Record<string, string | boolean | undefined>;
     try {
@@ -112,7 +114,7 @@ export const pipelineCommand: Command = {
         args: argv,
         options: {
           preset: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, 'vocab-size': { type: 'string' }, steps: { type: 'string' },
-          device: { type: 'string' }, prompt: { type: 'string' }, fresh: { type: 'boolean' }, 'batch-size': { type: 'string' },
+          device: { type: 'string' }, precision: { type: 'string' }, prompt: { type: 'string' }, fresh: { type: 'boolean' }, 'batch-size': { type: 'string' },
           ...Object.fromEntries(Object.keys(MODEL_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
         },
         strict: true,
@@ -138,6 +140,8 @@ export const pipelineCommand: Command = {
     const stepsFlag = integerFlag('steps', values.steps as string | undefined, 1);
     const steps = stepsFlag ?? (preset ? presetSteps(preset.tokenBudget, batchSize, model.contextLength) : 1500);
     const device = deviceFlag(values.device as string | undefined);
+    const precision = values.precision ?? 'fp32';
+    if (precision !== 'fp32' && precision !== 'fp16') throw new UsageError(`--precision must be fp32 or fp16; got "${String(precision)}"`);
     const fresh = values.fresh === true;
     const specialTokens = preset?.specialTokens ?? ['<|endoftext|>'];
     // Flags, the data folder and the output folder are checked before any stage runs.
@@ -201,6 +205,7 @@ export const pipelineCommand: Command = {
         checkpointEvery: Math.max(10, Math.round(steps / 3 / 10) * 10),
       } : {}),
       device,
+      ...(precision === 'fp16' ? { precision } : {}), // absent for fp32, so earlier runs' configs stay the same
     };
     fs.mkdirSync(runDir, { recursive: true });
     const configFile = path.join(out, 'train-config.json');

@@ -94,6 +94,9 @@ describe('cs336 train / generate', () => {
     fs.writeFileSync(typo, JSON.stringify({ ...parsed, model: { ...parsed.model, dmodel: 16 } }));
     const long = await cs336(['train', '--config', config, '--context-length', '17']);
     const misspelt = await cs336(['train', '--config', typo]);
+    const precision = await cs336(['train', '--config', config, '--precision', 'bf16']);
+    expect(precision.code).toBe(2);
+    expect(precision.stderr).toMatch(/precision.*"bf16"|"bf16".*precision/);
     expect(misspelt.code).toBe(2);
     expect(misspelt.stderr).toContain('"model": unknown field "dmodel"; did you mean "dModel"?');
     expect(long.code).toBe(2); // out of range: a usage error, caught before any work
@@ -115,6 +118,17 @@ describe('cs336 train / generate', () => {
     expect(tinyValidation.code).toBe(1);
     expect(tinyValidation.stderr).toMatch(/small\.bin: 20 validation tokens make 1 windows of 17, fewer than one evaluation batch of 4; lower --batch-size or --context-length/);
     expect(fs.existsSync(path.join(dir, 'run-small', 'metrics.jsonl'))).toBe(false);
+  });
+
+  it('--precision fp16 trains with loss scaling: overflowing steps are logged as skipped and the scale halves', async () => {
+    const runDir = path.join(dir, 'run-fp16');
+    const run = await cs336(['train', '--config', config, '--precision', 'fp16', '--loss-scale-init', String(2 ** 40), '--steps', '6', '--run-dir', runDir]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('override precision: "fp32" → "fp16"');
+    expect(run.stderr).toContain(`step 1: skipped (float16 gradients overflowed at loss scale ${2 ** 40}); loss scale now ${2 ** 39}`);
+    expect(run.stdout).toMatch(/^done: step 6, /);
+    const records = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: number; lossScale?: number; skipped?: boolean });
+    expect(records.slice(1, 3)).toMatchObject([{ step: 1, lossScale: 2 ** 40, skipped: true }, { step: 2, lossScale: 2 ** 39, skipped: true }]);
   });
 
   it('generates reproducibly from the checkpoint, starting with the prompt (tokenizer from the flag or the checkpoint)', async () => {

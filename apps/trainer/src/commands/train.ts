@@ -13,7 +13,7 @@ import { checkOutputDirectory } from '../preflight.js';
 import { joinNegativeValues } from '../flags.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 
-const USAGE = `cs336 train [--config cfg.json] [--resume | --fresh] [--device cpu|cuda] [--k N] [--threads N] [--<field> VALUE ...]
+const USAGE = `cs336 train [--config cfg.json] [--resume | --fresh] [--device cpu|cuda] [--precision fp32|fp16] [--k N] [--threads N] [--<field> VALUE ...]
 
   --config FILE     JSON: { "model": { vocabSize, contextLength, dModel, ... }, trainData, validationData, runDir, steps, ... }
                     (optional: every field can come from flags instead)
@@ -22,6 +22,8 @@ const USAGE = `cs336 train [--config cfg.json] [--resume | --fresh] [--device cp
   --fresh           replace a checkpoint already in <runDir> (without --resume or --fresh, a run
                     directory that holds one is refused, so a finished run is never overwritten)
   --device D        cpu (default) or cuda
+  --precision P     fp32 (default) or fp16: float16 matmuls and activations, float32 master weights, AdamW
+                    state and loss, dynamic loss scaling (--loss-scale-init 65536, --loss-scale-window 2000)
   --k N             optimizer steps fused into one ONNX Runtime call
   --threads N       ONNX Runtime intra-op threads (default: the runtime's choice); at a fixed count a run, and a
                     resume, repeats bit for bit (another count may differ in the last bits)
@@ -63,7 +65,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train a Transformer LM on token files (ONNX Runtime, resumable checkpoints)',
   usage: USAGE,
-  flags: ['config', 'resume', 'fresh', 'device', 'k', 'threads', '<field>'],
+  flags: ['config', 'resume', 'fresh', 'device', 'precision', 'k', 'threads', '<field>'],
   async run(argv) {
     const args = parseTrainArgs(argv);
     let resolved: ReturnType<typeof applyOverrides>;
@@ -91,7 +93,9 @@ export const trainCommand: Command = {
         bar = createProgressBar({ label: 'train', total: info.steps - info.step, unit: 'steps' });
       },
       onProgress: (p) => {
-        bar?.update(p.step - startStep, { step: p.step, loss: p.loss.toFixed(4), 'tok/s': Math.round(p.tokensPerSecond), lr: p.lr.toExponential(2) });
+        // fp16: the loss scale shows only when a step of the chunk was skipped (it just halved).
+        const scaling: Record<string, number> = p.skippedSteps ? { skipped: p.skippedSteps, 'loss scale': p.lossScale! } : {};
+        bar?.update(p.step - startStep, { step: p.step, loss: p.loss.toFixed(4), 'tok/s': Math.round(p.tokensPerSecond), lr: p.lr.toExponential(2), ...scaling });
       },
     }).catch((error: unknown) => {
       if (error instanceof RunStateError) throw new UsageError(error.message); // what to pass instead: exit 2
