@@ -47,6 +47,10 @@ interface ScaleResult {
   peakRssMB: number;
   /** RSS when the merge loop had started (words and the pair index built). */
   rssAtMergeStartMB: number;
+  /** Peak RSS up to then (counting, words, index): the merge loop's own peak is higher when peakRssMB is. */
+  peakRssBeforeMergeMB: number;
+  /** The largest RSS seen at the merge loop's progress events (every 1/200 of the merges): its own peak, sampled. */
+  mergeRssMaxMB: number;
   distinctPretokens: number | null;
   mergesSha256: string;
   loadAverage1m: number;
@@ -65,15 +69,19 @@ async function runCase(c: ScaleCase): Promise<void> {
   const t0 = performance.now();
   let mergeStart = 0;
   let rssAtMergeStart = 0;
+  let peakBeforeMerge = 0;
+  let mergeRssMax = 0;
   let distinct: number | null = null;
   let lastReport = 0;
   const model = await trainBpe({
     input: c.input, vocabSize: c.vocabSize, specialTokens: ['<|endoftext|>'], workers: c.workers,
     onProgress: (p) => {
       const now = performance.now();
+      if (p.phase === 'merge') mergeRssMax = Math.max(mergeRssMax, process.memoryUsage.rss());
       if (p.phase === 'merge' && mergeStart === 0) {
         mergeStart = now;
         rssAtMergeStart = process.memoryUsage.rss();
+        peakBeforeMerge = process.resourceUsage().maxRSS * 1024;
         distinct = (p as { distinctPretokens?: number }).distinctPretokens ?? null;
       }
       if (now - lastReport > 10_000) {
@@ -99,6 +107,8 @@ async function runCase(c: ScaleCase): Promise<void> {
     mergeSeconds: round((end - mergeStart) / 1000, 1),
     peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
     rssAtMergeStartMB: mb(rssAtMergeStart),
+    peakRssBeforeMergeMB: mb(peakBeforeMerge),
+    mergeRssMaxMB: mb(mergeRssMax),
     distinctPretokens: distinct,
     mergesSha256: hash.digest('hex').slice(0, 16),
     loadAverage1m: round(os.loadavg()[0]!, 2),

@@ -1,6 +1,7 @@
 /**
  * The compact structures that keep training bounded at OWT scale (the byte-keyed pre-token table
- * moved between threads, 16-bit symbols, the CSR pair → words index and its pool) checked against
+ * moved between threads, 16-bit symbols, the varint-coded pair → words index and its pool, the
+ * merged symbols' word lists, pairs kept only above a count until all are counted again) checked against
  * the slow reference trainer on corpora with many distinct pre-tokens: enough to grow every table
  * and pool several times, with two worker tables summed.
  */
@@ -54,6 +55,19 @@ describe('trainBpe on many distinct pre-tokens', () => {
     // Many more distinct pre-tokens than the table's first 4,096 slots (so it grew, and on 2 workers
     // two tables were summed).
     expect(Math.min(...events)).toBeGreaterThan(15_000);
+  });
+
+  it('gives the reference merges whatever the pair-tracking threshold (all pairs counted again early, late or never)', async () => {
+    const text = manyWordsText(5, 20_000);
+    const file = tempFile(text);
+    const reference = mergeStrings(trainBpeReference(text, 900, ['<|endoftext|>']));
+    // 0: every pair kept from the start; 2 and 5: only kept pairs to the end (the last merge here
+    // counts more); 20 and 100: all pairs counted again part way (at merge 270 and 100, measured),
+    // once the best kept count falls below; 10**9: counted again before the first merge.
+    for (const pairTrackingMinCount of [0, 2, 5, 20, 100, 10 ** 9]) {
+      const model = await trainBpe({ input: file, vocabSize: 900, specialTokens: ['<|endoftext|>'], workers: 0, pairTrackingMinCount });
+      expect(mergeStrings(model)).toEqual(reference);
+    }
   });
 
   it('gives the reference merges with 32-bit symbols (vocab above 65,536), running out of pairs', async () => {

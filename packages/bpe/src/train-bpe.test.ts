@@ -166,13 +166,15 @@ describe('trainBpe bad input', () => {
     await expect(trainBpe({ input: pieces('', []), vocabSize: 300 })).rejects.toThrow(/is empty/);
   });
 
-  it('rejects a vocab too small for the bytes and specials, duplicate or empty specials, bad workers', () => {
+  it('rejects a vocab too small for the bytes and specials, duplicate or empty specials, bad workers or pair tracking', () => {
     expect(() => resolveTrainBpeConfig({ vocabSize: 256, specialTokens: ['<|endoftext|>'] })).toThrow(/vocabSize 256 is too small.*257/);
     expect(() => resolveTrainBpeConfig({ vocabSize: 300.5 })).toThrow(/vocabSize 300.5/);
     expect(() => resolveTrainBpeConfig({ vocabSize: 300, specialTokens: ['<|a|>', '<|a|>'] })).toThrow(/"<\|a\|>" is listed twice/);
     expect(() => resolveTrainBpeConfig({ vocabSize: 300, specialTokens: [''] })).toThrow(/non-empty strings/);
     expect(() => resolveTrainBpeConfig({ vocabSize: 300, workers: -1 })).toThrow(/workers must be an integer/);
     expect(() => resolveTrainBpeConfig({ vocabSize: 2 ** 27 })).toThrow(/above the supported maximum/);
+    expect(() => resolveTrainBpeConfig({ vocabSize: 300, pairTrackingMinCount: -1 })).toThrow(/pairTrackingMinCount must be an integer ≥ 0/);
+    expect(() => resolveTrainBpeConfig({ vocabSize: 300, pairTrackingMinCount: 2.5 })).toThrow(/pairTrackingMinCount/);
     expect(resolveTrainBpeConfig({ vocabSize: 300, specialTokens: [] })).toMatchObject({ vocabSize: 300, specialTokens: [] });
   });
 
