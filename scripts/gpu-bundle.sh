@@ -4,8 +4,9 @@
 # onnxruntime-node 1.29.0 and its onnxruntime-common (the CUDA provider is added there by the kit).
 #
 #   bash scripts/gpu-bundle.sh [OUT_DIR]          (default /tmp/gpu-deploy; run `pnpm build` first)
-#   bash ../shared/gpu/stage.sh /tmp/gpu-deploy   then the device calls it prints; the last one e.g.
-#   source /tmp/gpu/assemble.sh && bash /tmp/gpu/rt/gpu-device-run.sh $OUT      (issue 15's one device run)
+#   bash ../shared/gpu/stage.sh /tmp/gpu-deploy 55   (4 parts), then the device calls it prints, then two run calls:
+#   source /tmp/gpu/assemble.sh && GPU_RUN_ONLY=train,generate bash /tmp/gpu/rt/gpu-device-run.sh $OUT
+#   source /tmp/gpu/env.sh && GPU_RUN_ONLY=torch-timing,parity bash /tmp/gpu/rt/gpu-device-run.sh $OUT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/gpu-deploy}

@@ -17,6 +17,7 @@
  * cpu, tinystories on cuda), PARITY_STEPS, PARITY_BATCH, PARITY_EVAL_EVERY, PARITY_EVAL_BATCHES,
  * PARITY_K (steps per ORT run, default 10), PARITY_PRECISION (fp32,tf32,bf16,fp64: a list; default fp32;
  * "-sdpa" after one, e.g. fp32-sdpa, runs PyTorch's attention through F.scaled_dot_product_attention), PARITY_THREADS (both sides),
+ * PARITY_OURS_FP16=1 (ours also in fp16 mixed precision from the same start, compared with ours fp32 under the same tolerance),
  * PARITY_TRAIN / PARITY_VALID (uint16 token files with vocab ≤ 10k; default /tmp/loss-parity-data from
  * loss-parity-data.sh), PARITY_OUT (default .), PARITY_WORK, PARITY_PYTHON (python3), PARITY_TOLERANCE.
  * Run: pnpm --filter @cs336/train bench:parity (after pnpm build and loss-parity-data.sh).
@@ -59,6 +60,8 @@ const steps = positive('PARITY_STEPS', base.steps);
 const evalEvery = positive('PARITY_EVAL_EVERY', base.evalEvery);
 const evalBatches = positive('PARITY_EVAL_BATCHES', base.evalBatches);
 const K = positive('PARITY_K', 10);
+// PARITY_OURS_FP16=1: ours also trains in fp16 mixed precision from the same start (compared with ours fp32).
+const oursFp16Wanted = process.env.PARITY_OURS_FP16 === '1';
 const threads = process.env.PARITY_THREADS ? positive('PARITY_THREADS', 1) : undefined;
 const tolerance = Number(env('PARITY_TOLERANCE', '0.02'));
 if (!(tolerance > 0)) throw new Error(`PARITY_TOLERANCE: give a positive number, got "${process.env.PARITY_TOLERANCE}"`);
@@ -104,9 +107,10 @@ function readWindows(tokens: TokenFile, starts: readonly number[][]): BigInt64Ar
 }
 
 // 2. Ours.
-async function trainOurs(s: ParitySchedule) {
-  const artifactsDir = path.join(work, 'artifacts');
-  const { manifest } = buildArtifacts(artifactsDir, { model, batchSize: B, contextLength: T }, s.optimizer);
+async function trainOurs(s: ParitySchedule, precision: 'fp32' | 'fp16' = 'fp32') {
+  const artifactsDir = path.join(work, `artifacts-${precision}`);
+  const { manifest } = buildArtifacts(artifactsDir, { model, batchSize: B, contextLength: T, precision },
+    precision === 'fp16' ? { ...s.optimizer, lossScaleWindow: 2000 } : s.optimizer);
   const session = await TrainingSession.create(artifactsDir, manifest, TrainingSession.freshState(initial, manifest), { device, ...(threads ? { threads } : {}) });
   const validationLoss = async () => {
     let sum = 0;
@@ -116,6 +120,7 @@ async function trainOurs(s: ParitySchedule) {
   const evalAt = evalSteps(s);
   const trainLoss: number[] = [];
   const gradNorm: number[] = [];
+  let skipped = 0;
   const validLoss: Record<string, number> = {};
   const start = performance.now();
   let lastReport = start;
@@ -125,20 +130,23 @@ async function trainOurs(s: ParitySchedule) {
     const result = await session.runSteps(readWindows(train, s.trainStarts.slice(k, next)), Float32Array.from(s.learningRates.slice(k, next)));
     trainLoss.push(...result.losses);
     gradNorm.push(...result.gradNorms);
+    skipped += result.skipped?.filter(Boolean).length ?? 0;
     k = next;
     if (performance.now() - lastReport > 10_000 || k === s.steps) {
       const rate = k / ((performance.now() - start) / 1000);
-      log(`ours ${k}/${s.steps} steps, ${rate.toFixed(2)} steps/s, ETA ${((s.steps - k) / rate).toFixed(0)} s, loss ${trainLoss.at(-1)!.toFixed(4)}`);
+      log(`ours ${precision} ${k}/${s.steps} steps, ${rate.toFixed(2)} steps/s, ETA ${((s.steps - k) / rate).toFixed(0)} s, loss ${trainLoss.at(-1)!.toFixed(4)}`);
       lastReport = performance.now();
     }
   }
   validLoss[s.steps] = await validationLoss();
   const seconds = (performance.now() - start) / 1000;
+  const lossScale = session.state.lossScale?.scale;
   await session.release();
-  return { seconds, trainLoss, gradNorm, validLoss };
+  return { seconds, trainLoss, gradNorm, validLoss, skipped, ...(lossScale !== undefined ? { finalLossScale: lossScale } : {}) };
 }
 
 const ours = await trainOurs(schedule);
+const oursFp16 = oursFp16Wanted ? await trainOurs(schedule, 'fp16') : undefined;
 interface TorchCurves { seconds: number; trainLoss: number[]; gradNorm: number[]; validLoss: Record<string, number>; [key: string]: unknown }
 const theirs: Record<string, TorchCurves | { error: string }> = {};
 const stem = path.join(outDir, `loss-parity-${device}`);
@@ -161,6 +169,7 @@ const { ours: _ours, torch: _torch, ...summary } = report;
 console.log(JSON.stringify(summary, null, 2));
 log(`wrote ${stem}.json, .svg, .png`);
 const failed = precisions.filter((p) => !(report.comparisons[p] as { withinTolerance?: boolean } | undefined)?.withinTolerance);
+if (report.oursFp16AgainstOursFp32 && !report.oursFp16AgainstOursFp32.withinTolerance) failed.push('ours fp16 vs ours fp32');
 if (failed.length > 0) {
   log(`FAILED: max relative validation-loss difference above ${tolerance} (or the run failed) for ${failed.join(', ')}`);
   process.exit(1);
@@ -203,33 +212,47 @@ function writeResults() {
       meanRelativeTrainLossDifference: round(trainRelative.reduce((a, b) => a + b, 0) / trainRelative.length, 4),
     }]];
   }));
+  // Ours in fp16 against ours in fp32 (the issue's mixed-precision target: within the tolerance at equal steps).
+  const fp16Comparison = oursFp16 && (() => {
+    const validSteps = Object.keys(ours.validLoss).map(Number);
+    const validRelative = validSteps.map((k) => relative(oursFp16.validLoss[k]!, ours.validLoss[k]!));
+    const trainRelative = ours.trainLoss.map((loss, k) => relative(oursFp16.trainLoss[k]!, loss));
+    return {
+      maxRelativeValidLossDifference: round(Math.max(...validRelative), 4),
+      maxRelativeTrainLossDifference: round(Math.max(...trainRelative), 4),
+      finalValidLoss: { fp32: round(ours.validLoss[steps]!), fp16: round(oursFp16.validLoss[steps]!) },
+      withinTolerance: Math.max(...validRelative) <= tolerance,
+      skippedSteps: oursFp16.skipped, finalLossScale: oursFp16.finalLossScale, seconds: round(oursFp16.seconds, 4),
+    };
+  })();
   const result = {
     config: configName, device, model: base!.model, batchSize: B, contextLength: T, steps, evalEvery, evalBatches, stepsPerRun: K,
     optimizer, learningRate: schedule.notes['learningRate'], seed: { weights: 0, windows: 1 },
     data: { train: path.basename(trainPath), trainTokens: train.length, valid: path.basename(validPath), validTokens: valid.length },
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, onnxruntime: '1.29.0', torch: probe.stdout.trim(), threads: threads ?? 'default', loadAverage: os.loadavg().map((x) => round(x, 2)) },
-    tolerance, ok: precisions.every((p) => (comparisons[p] as { withinTolerance?: boolean } | undefined)?.withinTolerance === true), comparisons, torchAgainstTorch: controls,
+    tolerance, ok: precisions.every((p) => (comparisons[p] as { withinTolerance?: boolean } | undefined)?.withinTolerance === true) && (fp16Comparison?.withinTolerance ?? true),
+    comparisons, torchAgainstTorch: controls, ...(fp16Comparison ? { oursFp16AgainstOursFp32: fp16Comparison } : {}),
     ours: { seconds: round(ours.seconds, 4), trainLoss: ours.trainLoss.map((x) => round(x)), gradNorm: ours.gradNorm.map((x) => round(x)), validLoss: ours.validLoss },
     torch: Object.fromEntries(Object.entries(theirs).map(([p, t]) => [p, 'error' in t ? t : { ...t, trainLoss: t.trainLoss.map((x) => round(x)), gradNorm: t.gradNorm.map((x) => round(x)) }])),
   };
 
-  const COLORS: Record<string, string> = { ours: '#1f77b4', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728', 'fp32-sdpa': '#9467bd', 'tf32-sdpa': '#8c564b', 'bf16-sdpa': '#e377c2', fp64: '#17becf' };
+  const COLORS: Record<string, string> = { ours: '#1f77b4', 'ours-fp16': '#000000', fp32: '#ff7f0e', tf32: '#2ca02c', bf16: '#d62728', 'fp32-sdpa': '#9467bd', 'tf32-sdpa': '#8c564b', 'bf16-sdpa': '#e377c2', fp64: '#17becf' };
   const curves = Object.entries(theirs).filter((e): e is [string, TorchCurves] => !('error' in e[1]));
   const byStep = (losses: number[]): Array<[number, number]> => losses.map((loss, k) => [k + 1, loss]);
   const byEval = (losses: Record<string, number>): Array<[number, number]> => Object.entries(losses).map(([k, loss]) => [Number(k), loss]);
   // Ours drawn last, on top: where the curves agree, the PyTorch line disappears under it.
   const panels: PlotPanel[] = [
-    { title: 'train loss (before each step)', xLabel: 'step', series: [...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byStep(t.trainLoss) })), { label: 'ours (ORT)', color: COLORS['ours']!, points: byStep(ours.trainLoss) }] },
-    { title: 'validation loss', xLabel: 'step', series: [...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byEval(t.validLoss), markers: true })), { label: 'ours (ORT)', color: COLORS['ours']!, points: byEval(ours.validLoss), markers: true }] },
+    { title: 'train loss (before each step)', xLabel: 'step', series: [...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byStep(t.trainLoss) })), ...(oursFp16 ? [{ label: 'ours fp16 (ORT)', color: COLORS['ours-fp16']!, points: byStep(oursFp16.trainLoss) }] : []), { label: 'ours (ORT)', color: COLORS['ours']!, points: byStep(ours.trainLoss) }] },
+    { title: 'validation loss', xLabel: 'step', series: [...curves.map(([p, t]) => ({ label: `PyTorch ${p}`, color: COLORS[p]!, points: byEval(t.validLoss), markers: true })), ...(oursFp16 ? [{ label: 'ours fp16 (ORT)', color: COLORS['ours-fp16']!, points: byEval(oursFp16.validLoss), markers: true }] : []), { label: 'ours (ORT)', color: COLORS['ours']!, points: byEval(ours.validLoss), markers: true }] },
     {
-      title: '|ours − PyTorch| / PyTorch (line train, dots validation)', xLabel: 'step', yLabel: 'relative difference', logY: true,
+      title: oursFp16 ? 'relative differences: ours vs PyTorch, ours fp16 vs fp32 (line train, dots validation)' : '|ours − PyTorch| / PyTorch (line train, dots validation)', xLabel: 'step', yLabel: 'relative difference', logY: true,
       series: curves.flatMap(([p, t]) => [
         { label: `train vs ${p}`, color: COLORS[p]!, points: ours.trainLoss.map((loss, k): [number, number] => [k + 1, relative(loss, t.trainLoss[k]!)]) },
         { label: `validation vs ${p}`, color: COLORS[p]!, markers: true, points: byEval(ours.validLoss).map(([k, loss]): [number, number] => [k, relative(loss, t.validLoss[String(k)]!)]) },
       ]).concat(pairs.filter(([a, b]) => !('error' in theirs[a]!) && !('error' in theirs[b]!)).map(([a, b]) => {
         const [x, y] = [theirs[a] as TorchCurves, theirs[b] as TorchCurves];
         return { label: `PyTorch ${a} vs ${b}, train`, color: '#999', points: y.trainLoss.map((loss, k): [number, number] => [k + 1, relative(x.trainLoss[k]!, loss)]) };
-      })),
+      })).concat(oursFp16 ? [{ label: 'ours fp16 vs ours fp32, train', color: COLORS['ours-fp16']!, points: ours.trainLoss.map((loss, k): [number, number] => [k + 1, relative(oursFp16.trainLoss[k]!, loss)]) }] : []),
     },
   ];
   const writeAtomic = (file: string, data: string | Uint8Array) => {
