@@ -41,8 +41,7 @@ export interface DataCheck {
  * offending id and its offset). Each token file is read at most once, and not at all when its hash and
  * largest id are cached for its current (size, mtime, inode).
  */
-export async function dataIdentity(train: TokenFile, validation: TokenFile | undefined, vocabSize: number,
-  log: (line: string) => void = () => {}): Promise<DataIdentity & { check: DataCheck }> {
+export async function dataIdentity(train: TokenFile, validation: TokenFile | undefined, vocabSize: number): Promise<DataIdentity & { check: DataCheck }> {
   const tokenizer = train.sidecar?.tokenizerHash;
   const validTokenizer = validation?.sidecar?.tokenizerHash;
   if (tokenizer && validTokenizer && tokenizer !== validTokenizer) {
@@ -58,7 +57,6 @@ export async function dataIdentity(train: TokenFile, validation: TokenFile | und
   const trainData = await identify(train);
   const validationData = validation ? await identify(validation) : undefined;
   const seconds = (performance.now() - started) / 1000;
-  if (seconds > 1) log(`hashed and checked the token files in ${seconds.toFixed(1)} s (cached from now on)`);
   return {
     ...(tokenizer ? { tokenizer } : {}),
     trainData,

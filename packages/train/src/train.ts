@@ -171,7 +171,7 @@ async function runTraining(config: TrainRunConfig, hooks: TrainHooks, model: Rea
     }
     throw new RunStateError(`${tc.runDir} already holds a checkpoint${what}. Pass --resume to continue it, --fresh to replace it, or choose a new --run-dir.`);
   }
-  const { check, ...identity } = await dataIdentity(trainTokens, validTokens, model.vocabSize, log);
+  const { check, ...identity } = await dataIdentity(trainTokens, validTokens, model.vocabSize);
   log(`data: every id below ${model.vocabSize} (${check.bytesRead > 0 ? `${(check.bytesRead / 1e6).toFixed(1)} MB read and hashed in ${check.seconds.toFixed(2)} s` : 'known from the hash cache: files unchanged'})`);
   if (existing && config.resume) {
     const meta = readCheckpointMetadata(checkpointFile)!;
